@@ -1,0 +1,287 @@
+//! Tails: blocking streams of messages in seq order, from the live edge, from a seq, the last N, or
+//! from a time; with an optional count, idle timeout, deadline and cancellation from another thread.
+//!
+//! A tail buffers exactly one message (its read buffer): it never reads ahead, so a slow consumer only
+//! falls behind, and if writers lap it, it reports how many messages it lost and carries on from the
+//! oldest. Once cancellation is observed, nothing more is delivered.
+
+use super::message::{Message, MessageRef};
+use super::pool::{read_error, state_error, Pool};
+use crate::error::Result;
+use crate::pool::reader::{self, Cursor, FrameBuf, ReadError, Step, View};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where a tail starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TailStart {
+    /// Only messages appended after the tail starts.
+    #[default]
+    Edge,
+    /// From this seq, inclusive (from the oldest if it was evicted; the gap is reported).
+    Since(u64),
+    /// The last N messages, then new ones.
+    Last(u64),
+    /// The first message committed at or after this time (ns since the epoch).
+    SinceTime(u64),
+}
+
+/// Options of a tail.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TailOptions {
+    /// An external flag (e.g. set by a signal handler) that cancels the tail like [`Canceller::cancel`].
+    pub interrupt: Option<&'static AtomicBool>,
+    pub start: TailStart,
+    /// Stop after this many messages.
+    pub max: Option<u64>,
+    /// Stop when no message arrives for this long.
+    pub idle_timeout: Option<Duration>,
+    /// Stop at this instant.
+    pub deadline: Option<Instant>,
+}
+
+/// What a tail yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailEvent {
+    /// The next message.
+    Message(Message),
+    /// `lost` messages were overwritten (or unreadable) before this tail could read them.
+    Dropped { lost: u64 },
+}
+
+/// A borrowed event (no allocation per message).
+#[derive(Debug, Clone, Copy)]
+pub enum TailEventRef<'a> {
+    Message(MessageRef<'a>),
+    Dropped { lost: u64 },
+}
+
+/// Why a tail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TailEnd {
+    /// `max` messages were delivered.
+    Max,
+    /// Nothing arrived within the idle timeout, or the deadline passed.
+    Timeout,
+    /// [`Canceller::cancel`] was called.
+    Cancelled,
+}
+
+/// Cancels a tail from any thread; the tail's pending wait returns promptly.
+#[derive(Debug, Clone)]
+pub struct Canceller {
+    flag: Arc<AtomicBool>,
+    pool: Pool,
+}
+
+impl Canceller {
+    /// Stops the tail: no message is delivered after the tail observes this.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.pool.inner.file.region().wake_all();
+    }
+}
+
+/// A blocking stream of messages. Iterate it, or call [`Tail::next_ref`] for zero-copy access.
+#[derive(Debug)]
+pub struct Tail {
+    pool: Pool,
+    cur: Cursor,
+    view: View,
+    buf: FrameBuf,
+    opts: TailOptions,
+    delivered: u64,
+    last_activity: Instant,
+    cancel: Arc<AtomicBool>,
+    pending_skip: bool,
+    pending_drop: Option<u64>,
+    /// Messages below this seq are skipped (a `Since` beyond the current newest).
+    min_seq: u64,
+    ended: Option<TailEnd>,
+}
+
+impl Tail {
+    pub(crate) fn new(pool: Pool, opts: TailOptions) -> Result<Tail> {
+        let region = pool.inner.file.region();
+        let view = View::load(region).map_err(state_error)?;
+        let mut pending_drop = None;
+        let cur = match opts.start {
+            TailStart::Edge => view.edge(),
+            TailStart::Last(n) => {
+                let seq = view
+                    .state
+                    .next_seq
+                    .saturating_sub(n)
+                    .max(view.state.oldest_seq);
+                locate_or_oldest(&pool, &view, seq)
+            }
+            TailStart::Since(seq) => {
+                if seq < view.state.oldest_seq {
+                    pending_drop = Some(view.state.oldest_seq - seq.max(1)).filter(|&n| n > 0);
+                    view.oldest()
+                } else if seq >= view.state.next_seq {
+                    view.edge()
+                } else {
+                    locate_or_oldest(&pool, &view, seq)
+                }
+            }
+            TailStart::SinceTime(t) => reader::seek_time(region, t).map_err(read_error)?,
+        };
+        Ok(Tail {
+            pool,
+            cur,
+            view,
+            buf: FrameBuf::default(),
+            opts,
+            delivered: 0,
+            last_activity: Instant::now(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            pending_skip: false,
+            pending_drop,
+            min_seq: match opts.start {
+                TailStart::Since(s) => s,
+                _ => 0,
+            },
+            ended: None,
+        })
+    }
+
+    /// A handle that cancels this tail from another thread.
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            flag: Arc::clone(&self.cancel),
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// Why the tail ended, once it has.
+    pub fn end(&self) -> Option<TailEnd> {
+        self.ended
+    }
+
+    /// The seq the tail will deliver next (resume point for reconnects).
+    pub fn next_seq(&self) -> u64 {
+        self.cur.seq
+    }
+
+    /// Replaces the deadline (e.g. to restart a timeout after a message the caller kept).
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.opts.deadline = deadline;
+    }
+
+    /// The next event without copying the message out; `None` when the tail ended (see [`Tail::end`]).
+    pub fn next_ref(&mut self) -> Option<Result<TailEventRef<'_>>> {
+        self.next_ref_inner(true)
+    }
+
+    /// Like [`Tail::next_ref`] but never waits: `None` with [`Tail::end`] still `None` means "caught up".
+    pub fn try_next_ref(&mut self) -> Option<Result<TailEventRef<'_>>> {
+        self.next_ref_inner(false)
+    }
+
+    fn next_ref_inner(&mut self, block: bool) -> Option<Result<TailEventRef<'_>>> {
+        match self.advance(block)? {
+            Ok(Some(lost)) => Some(Ok(TailEventRef::Dropped { lost })),
+            Ok(None) => Some(Ok(TailEventRef::Message(MessageRef(&self.buf)))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Moves to the next event: `Ok(None)` = a message is in `buf`, `Ok(Some(n))` = n dropped.
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+            || self
+                .opts
+                .interrupt
+                .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    fn advance(&mut self, block: bool) -> Option<Result<Option<u64>>> {
+        let region = self.pool.inner.file.region();
+        loop {
+            if self.ended.is_some() {
+                return None;
+            }
+            if self.cancelled() {
+                self.ended = Some(TailEnd::Cancelled);
+                return None;
+            }
+            if let Some(lost) = self.pending_drop.take() {
+                return Some(Ok(Some(lost)));
+            }
+            if self.opts.max.is_some_and(|m| self.delivered >= m) {
+                self.ended = Some(TailEnd::Max);
+                return None;
+            }
+            if self.pending_skip {
+                self.pending_skip = false;
+                match reader::skip_corrupt(region, &mut self.cur, &mut self.view) {
+                    Ok(lost) if lost > 0 => return Some(Ok(Some(lost))),
+                    Ok(_) => {}
+                    Err(e) => return Some(Err(read_error(e))),
+                }
+            }
+            let seen = region.notify_value();
+            match reader::read_next(region, &mut self.cur, &mut self.view, &mut self.buf) {
+                Ok(Step::Frame) if self.buf.seq() < self.min_seq => continue,
+                Ok(Step::Frame) => {
+                    self.delivered += 1;
+                    self.last_activity = Instant::now();
+                    return Some(Ok(None));
+                }
+                Ok(Step::Lapped { lost }) => return Some(Ok(Some(lost))),
+                Ok(Step::CaughtUp) => {}
+                Err(e @ ReadError::Corrupt { .. }) => {
+                    self.pending_skip = true;
+                    return Some(Err(read_error(e)));
+                }
+                Err(e) => return Some(Err(read_error(e))),
+            }
+            if !block {
+                return None;
+            }
+            let Some(wait) = self.wait_budget() else {
+                self.ended = Some(TailEnd::Timeout);
+                return None;
+            };
+            let version = self.view.version;
+            let (cancel, interrupt) = (&self.cancel, self.opts.interrupt);
+            region.wait(seen, wait, || {
+                cancel.load(Ordering::SeqCst)
+                    || interrupt.is_some_and(|f| f.load(Ordering::SeqCst))
+                    || region.version_after_copy() != version
+            });
+        }
+    }
+
+    /// How long the next sleep may last; `None` when a timeout or the deadline has passed.
+    fn wait_budget(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut budget = crate::limits::WAIT_SLICE;
+        if let Some(t) = self.opts.idle_timeout {
+            let left = (self.last_activity + t).checked_duration_since(now)?;
+            budget = budget.min(left);
+        }
+        if let Some(d) = self.opts.deadline {
+            budget = budget.min(d.checked_duration_since(now)?);
+        }
+        (!budget.is_zero()).then_some(budget)
+    }
+}
+
+fn locate_or_oldest(pool: &Pool, view: &View, seq: u64) -> Cursor {
+    reader::locate(pool.inner.file.region(), view, seq).unwrap_or_else(|| view.oldest())
+}
+
+impl Iterator for Tail {
+    type Item = Result<TailEvent>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(match self.advance(true)? {
+            Ok(Some(lost)) => Ok(TailEvent::Dropped { lost }),
+            Ok(None) => Ok(TailEvent::Message(Message::from_frame(&self.buf))),
+            Err(e) => Err(e),
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! The table of commands: names, one-line summaries, usage and positional arguments.
+//!
+//! Owns the command vocabulary used by the parser (dispatch and `help TOPIC`
+//! validation), by `help` and by shell completions. Invariants (unit-tested):
+//! every [`CommandId`] except [`CommandId::Root`] has exactly one [`CommandSpec`];
+//! paths are unique; a two-word path's first word is itself a command (a group).
+
+/// Identifies a command (or the top level, for global flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandId {
+    /// Before any command: global flags.
+    Root,
+    /// `poke`.
+    Poke,
+    /// `peek`.
+    Peek,
+    /// `get`.
+    Get,
+    /// `pool` (a group: needs a subcommand).
+    Pool,
+    /// `pool create`.
+    PoolCreate,
+    /// `pool list`.
+    PoolList,
+    /// `pool info`.
+    PoolInfo,
+    /// `pool delete`.
+    PoolDelete,
+    /// `doctor`.
+    Doctor,
+    /// `serve` (runnable, and a group for `init`/`check`).
+    Serve,
+    /// `serve init`.
+    ServeInit,
+    /// `serve check`.
+    ServeCheck,
+    /// `completion`.
+    Completion,
+    /// `version`.
+    Version,
+    /// `help`.
+    Help,
+}
+
+/// A positional argument, for help output.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgSpec {
+    /// Placeholder, e.g. `POOL`.
+    pub name: &'static str,
+    /// One-line description.
+    pub help: &'static str,
+}
+
+/// One command in the table.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// Which command.
+    pub id: CommandId,
+    /// Words typed to run it, e.g. `"pool create"`.
+    pub path: &'static str,
+    /// One-line description for command lists.
+    pub summary: &'static str,
+    /// What follows the path in the usage line.
+    pub usage: &'static str,
+    /// Longer description shown by `help CMD`.
+    pub description: &'static str,
+    /// Positional arguments.
+    pub args: &'static [ArgSpec],
+}
+
+const POOL_ARG: ArgSpec = ArgSpec {
+    name: "POOL",
+    help: "Pool name, path (contains '/'), or http(s)://HOST:PORT/POOL URL",
+};
+const NAMES_ARG: ArgSpec = ArgSpec {
+    name: "NAME...",
+    help: "One or more pool names or paths",
+};
+
+/// Every command, in the order shown by the top-level help.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        id: CommandId::Poke,
+        path: "poke",
+        summary: "Append messages to a pool",
+        usage: "[FLAGS] POOL [DATA]",
+        description: "Appends DATA (a JSON value) as one message, or reads messages from --file or standard input. \
+Arguments that start with '-' followed by a digit (e.g. -5) are taken as DATA; put other DATA that starts with '-' after '--'.",
+        args: &[
+            POOL_ARG,
+            ArgSpec {
+                name: "DATA",
+                help: "JSON message body; omit to read from --file or standard input",
+            },
+        ],
+    },
+    CommandSpec {
+        id: CommandId::Peek,
+        path: "peek",
+        summary: "Read, filter and follow messages",
+        usage: "[FLAGS] POOL",
+        description: "Prints messages as they arrive. With --tail or --since, starts with older messages first. \
+Filters (--tag, --where) must all match.",
+        args: &[POOL_ARG],
+    },
+    CommandSpec {
+        id: CommandId::Get,
+        path: "get",
+        summary: "Fetch one message by sequence number",
+        usage: "[FLAGS] POOL SEQ",
+        description: "Prints the message with sequence number SEQ, or fails if it was never written or has been overwritten.",
+        args: &[
+            POOL_ARG,
+            ArgSpec {
+                name: "SEQ",
+                help: "Sequence number, 1 or greater",
+            },
+        ],
+    },
+    CommandSpec {
+        id: CommandId::Pool,
+        path: "pool",
+        summary: "Create, list, inspect and delete pools",
+        usage: "SUBCOMMAND [FLAGS] [ARGS]",
+        description: "Manages the pool files in the pool directory (see --dir).",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::PoolCreate,
+        path: "pool create",
+        summary: "Create pools",
+        usage: "[FLAGS] NAME...",
+        description: "Creates each named pool; fails for a pool that already exists.",
+        args: &[NAMES_ARG],
+    },
+    CommandSpec {
+        id: CommandId::PoolList,
+        path: "pool list",
+        summary: "List pools",
+        usage: "[FLAGS]",
+        description: "Lists the pools in the pool directory.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::PoolInfo,
+        path: "pool info",
+        summary: "Show a pool's size, bounds and usage",
+        usage: "[FLAGS] NAME",
+        description: "Shows a pool's file size, oldest and newest sequence numbers and usage.",
+        args: &[ArgSpec {
+            name: "NAME",
+            help: "Pool name or path",
+        }],
+    },
+    CommandSpec {
+        id: CommandId::PoolDelete,
+        path: "pool delete",
+        summary: "Delete pools",
+        usage: "NAME...",
+        description: "Deletes each named pool file.",
+        args: &[NAMES_ARG],
+    },
+    CommandSpec {
+        id: CommandId::Doctor,
+        path: "doctor",
+        summary: "Check pool files for damage",
+        usage: "(POOL | --all)",
+        description: "Validates a pool's header and message index and reports problems. Give exactly one of POOL or --all.",
+        args: &[POOL_ARG],
+    },
+    CommandSpec {
+        id: CommandId::Serve,
+        path: "serve",
+        summary: "Serve pools over HTTP",
+        usage: "[SUBCOMMAND] [FLAGS]",
+        description: "Serves the pool directory over HTTP(S). Binds to loopback by default; \
+other addresses need --allow-non-loopback and either TLS or --insecure-no-tls.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::ServeInit,
+        path: "serve init",
+        summary: "Write a starter token and TLS files for serve",
+        usage: "[FLAGS]",
+        description: "Writes a random access token and a self-signed certificate and key for `plasmite serve`.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::ServeCheck,
+        path: "serve check",
+        summary: "Validate serve flags and files without serving",
+        usage: "[FLAGS]",
+        description: "Checks the same flags as `serve` (files readable, address valid) and exits.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::Completion,
+        path: "completion",
+        summary: "Print a shell completion script",
+        usage: "SHELL",
+        description: "Prints a completion script for plasmite and pls. \
+Example: plasmite completion bash > ~/.local/share/bash-completion/completions/plasmite",
+        args: &[ArgSpec {
+            name: "SHELL",
+            help: "One of: bash, zsh, fish",
+        }],
+    },
+    CommandSpec {
+        id: CommandId::Version,
+        path: "version",
+        summary: "Print the version",
+        usage: "",
+        description: "Prints the program version.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::Help,
+        path: "help",
+        summary: "Show help for a command",
+        usage: "[COMMAND [SUBCOMMAND]]",
+        description: "Shows the top-level help, or the help of one command.",
+        args: &[ArgSpec {
+            name: "COMMAND",
+            help: "A command name, e.g. peek or pool create",
+        }],
+    },
+];
+
+/// The spec for `id`, if it has one ([`CommandId::Root`] has none).
+pub fn spec(id: CommandId) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.id == id)
+}
+
+/// The spec whose path is exactly `path` (e.g. `"pool create"`).
+pub fn find(path: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.path == path)
+}
+
+/// The path of `id`, or `""` for [`CommandId::Root`].
+pub fn path_of(id: CommandId) -> &'static str {
+    spec(id).map_or("", |c| c.path)
+}
+
+/// Top-level commands (one-word paths), in table order.
+pub fn top_level() -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().filter(|c| !c.path.contains(' '))
+}
+
+/// Subcommands of the group `parent` (e.g. `"pool"`), in table order.
+pub fn subcommands(parent: &'static str) -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().filter(move |c| {
+        c.path
+            .split_once(' ')
+            .is_some_and(|(head, _)| head == parent)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_unique_and_groups_exist() {
+        for (i, c) in COMMANDS.iter().enumerate() {
+            assert!(
+                COMMANDS
+                    .iter()
+                    .skip(i + 1)
+                    .all(|o| o.path != c.path && o.id != c.id),
+                "duplicate {}",
+                c.path
+            );
+            if let Some((head, _)) = c.path.split_once(' ') {
+                assert!(find(head).is_some(), "group {head} missing");
+            }
+        }
+        assert!(spec(CommandId::Root).is_none());
+    }
+
+    #[test]
+    fn subcommands_of_groups() {
+        let pool: Vec<_> = subcommands("pool").map(|c| c.path).collect();
+        assert_eq!(
+            pool,
+            ["pool create", "pool list", "pool info", "pool delete"]
+        );
+        let serve: Vec<_> = subcommands("serve").map(|c| c.path).collect();
+        assert_eq!(serve, ["serve init", "serve check"]);
+        assert_eq!(subcommands("peek").count(), 0);
+    }
+}

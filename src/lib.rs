@@ -1,0 +1,26 @@
+//! plasmite: persistent JSON message pools backed by plain files.
+//!
+//! A pool is one `.plasmite` file holding a bounded ring of messages `{seq, time, meta:{tags}, data}`.
+//! Many processes append and read at once, with no daemon: writers serialize on an advisory file
+//! lock, readers take no lock at all.
+//!
+//! Crate map (dependencies point down):
+//! - [`api`]: [`Client`], [`Pool`], [`Message`], tails — what library users see.
+//! - [`pool`]: the storage engine (format, region protocols, writer, reader, validation, files).
+//! - `sys`: the only module with `unsafe` (mmap, flock, futex, fallocate, statfs, CRC instruction).
+//! - [`error`], [`limits`]: the stable error kinds and every numeric limit.
+#![deny(unsafe_code)]
+
+pub mod api;
+pub mod cli;
+pub mod error;
+pub mod filter;
+pub mod ingest;
+pub mod json;
+pub mod limits;
+pub mod pool;
+pub(crate) mod sys;
+pub mod time;
+
+pub use api::{Client, Durability, Message, Pool, PoolInfo, PoolRef, Tail, TailEvent, TailOptions};
+pub use error::{Error, ErrorKind, Result};

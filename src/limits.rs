@@ -1,0 +1,124 @@
+//! Every numeric limit of plasmite, as a named constant (unit last in the name).
+//!
+//! Each limit is enforced in one place and has a test at its edge. `spec/format.md`, `spec/cli.md` and
+//! `spec/http.md` quote these values.
+
+use std::time::Duration;
+
+/// Smallest pool file accepted by `create_pool` (header + index + a usable ring).
+pub const POOL_SIZE_BYTES_MIN: u64 = 64 * 1024;
+/// Largest pool file accepted by `create_pool`.
+pub const POOL_SIZE_BYTES_MAX: u64 = 64 * 1024 * 1024 * 1024;
+/// Pool size used when none is given (the product README's "default 1MB").
+pub const POOL_SIZE_BYTES_DEFAULT: u64 = 1024 * 1024;
+
+/// Largest `data` JSON text of one message, whatever the pool size. A message must also fit in half of
+/// its pool's ring (see `spec/format.md`).
+pub const MESSAGE_DATA_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Most tags on one message.
+pub const TAGS_PER_MESSAGE_MAX: usize = 64;
+/// Longest tag, in bytes of UTF-8.
+pub const TAG_BYTES_MAX: usize = 255;
+
+/// Most messages committed under one lock hold by a batch append (longer batches take the lock again).
+pub const BATCH_MESSAGES_MAX: usize = 4096;
+/// Most frame bytes committed under one lock hold (also capped at half the ring).
+pub const BATCH_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Longest pool name, in bytes.
+pub const POOL_NAME_BYTES_MAX: usize = 128;
+
+/// Longest single sleep of a waiting reader before it re-checks the pool and its cancel flag.
+pub const WAIT_SLICE: Duration = Duration::from_millis(500);
+/// Poll interval of a reader that cannot register as a waiter (read-only mapping).
+pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
+/// Poll interval off Linux, where there is no futex.
+pub const WAIT_POLL_FALLBACK: Duration = Duration::from_millis(1);
+
+/// How many times a reader retries a state snapshot torn by a concurrent writer before yielding.
+pub const STATE_READ_SPINS_MAX: u32 = 64;
+/// How many yields a reader makes before reporting the pool `Busy` (a writer died mid-publish can't
+/// cause this: publishing is one store).
+pub const STATE_READ_YIELDS_MAX: u32 = 100_000;
+
+// ---- JSON text and stdin ingest ----
+
+/// Deepest container nesting `json::compact` / `json::scan_value` accept.
+///
+/// serde_json's default recursion limit (128) rejects the 128th nested
+/// array/object, so it accepts at most 127 levels; we accept exactly the same
+/// so every document we emit parses again with serde_json.
+pub const JSON_DEPTH_MAX: usize = 127;
+
+/// Default largest record, in bytes of raw input text, that the ingest reader
+/// accepts (per-reader override via `Reader::with_limits`).
+pub const INGEST_RECORD_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// Size of the ingest reader's fixed read buffer, in bytes; the buffer only
+/// grows beyond this to hold a single record larger than it.
+pub const INGEST_READ_BUFFER_BYTES_MAX: usize = 64 * 1024;
+
+// ---- command line ----
+
+/// Largest value accepted by any SIZE flag (`--create-size`, `--size`, `--max-body`):
+/// 1 PiB. Command-specific policy (e.g. the largest pool the library can map) is
+/// checked later; this bound only keeps suffix multiplication far from `u64` overflow.
+pub const SIZE_BYTES_MAX: u64 = 1 << 50;
+
+/// Largest value accepted by any DURATION flag (`--timeout`, `--retry-delay`, relative
+/// `--since`): 100 years of 365 days, in seconds.
+pub const DURATION_SECONDS_MAX: u64 = 100 * 365 * 86_400;
+
+/// Most fraction-of-second digits accepted in an RFC 3339 timestamp (nanoseconds).
+pub const RFC3339_FRACTION_DIGITS_MAX: usize = 9;
+
+/// Largest accepted `--replay` speed factor. Larger factors are indistinguishable from
+/// "no delay" in practice; the bound keeps delay arithmetic well away from infinity.
+pub const REPLAY_SPEED_MAX: f64 = 1_000_000.0;
+
+/// Most positional arguments accepted by commands that take a list (`pool create`,
+/// `pool delete`). Guards against accidental glob explosions.
+pub const POOL_NAMES_COUNT_MAX: usize = 1024;
+
+// ---- --where filter language ----
+
+/// Maximum size of a filter expression's source text, in bytes (UTF-8).
+pub const FILTER_SOURCE_BYTES_MAX: usize = 8 * 1024;
+
+/// Maximum nesting depth of a filter expression.
+///
+/// Counts both bracket-like nesting (`(`, `[`, `{`, `if`, function
+/// arguments, unary minus) and the height of the syntax tree (each path
+/// step, operator or call adds one level). Deeper input is a parse error.
+pub const FILTER_DEPTH_MAX: usize = 128;
+
+/// Maximum number of values produced by generators (`,`, `.[]`, and the
+/// implicit iteration inside `any`, `all` and `map`) while evaluating one
+/// filter against one message. Exceeding it is a runtime error.
+pub const FILTER_OUTPUTS_MAX: usize = 100_000;
+
+/// Maximum total size of values copied or built while evaluating one filter
+/// against one message, in units of one per JSON value node plus one per
+/// byte of string content (object keys included).
+pub const FILTER_ALLOC_UNITS_MAX: usize = 16 * 1024 * 1024;
+
+/// Maximum nesting depth of JSON values that comparison, `contains` and
+/// `tostring` will recurse into.
+pub const FILTER_VALUE_DEPTH_MAX: usize = 512;
+
+/// Maximum size of a regular expression pattern, in bytes (UTF-8).
+pub const REGEX_PATTERN_BYTES_MAX: usize = 1024;
+
+/// Maximum number of matcher steps for one `test` call (all start positions
+/// together). Exceeding it is a runtime error, so the predicate is false.
+pub const REGEX_STEPS_MAX: usize = 1_000_000;
+
+/// Maximum repetition count allowed in a `{m}`, `{m,}` or `{m,n}` quantifier.
+pub const REGEX_REPEAT_MAX: u32 = 1000;
+
+/// Maximum nesting depth of groups `( )` / `(?: )` in a regex pattern.
+pub const REGEX_GROUP_DEPTH_MAX: usize = 32;
+
+/// Maximum number of instructions in a compiled regex program (counted
+/// repetitions are expanded, so `(a{100}){100}` needs about 10,000).
+pub const REGEX_PROGRAM_INSTS_MAX: usize = 10_000;

@@ -1,0 +1,370 @@
+//! Lock-free reading: cursors over the ring, copy-then-validate, lap detection, `get` by seq through
+//! the index (with a header-walk fallback) and seek by time.
+//!
+//! Invariant: a frame is returned only after (1) its bytes were copied out, (2) mark, seq, length and
+//! checksum verified on the copy, and (3) the state version, re-read after an `Acquire` fence, showed the
+//! frame was not evicted during the copy. A reader never blocks a writer and never writes the pool.
+
+use super::format::{self, FrameHeader, State, FRAME_HEADER_BYTES, MARK_COMMITTED, MARK_WRAP};
+use super::region::{Region, StateError};
+
+/// Where a reader is: the seq it expects next and that frame's logical position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub seq: u64,
+    pub pos: u64,
+}
+
+/// A reader's cached state snapshot; refreshed only when the version moves.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub state: State,
+    pub version: u64,
+}
+
+impl View {
+    /// A fresh snapshot.
+    pub fn load(region: &Region) -> Result<View, StateError> {
+        let (state, version) = region.state()?;
+        Ok(View { state, version })
+    }
+
+    /// Re-reads the state if the version moved since this view was taken.
+    pub fn refresh(&mut self, region: &Region) -> Result<(), StateError> {
+        if region.version_after_copy() != self.version {
+            *self = View::load(region)?;
+        }
+        Ok(())
+    }
+
+    /// Cursor at the oldest message.
+    pub fn oldest(&self) -> Cursor {
+        Cursor {
+            seq: self.state.oldest_seq,
+            pos: self.state.tail_pos,
+        }
+    }
+
+    /// Cursor at the live edge (the next message to be written).
+    pub fn edge(&self) -> Cursor {
+        Cursor {
+            seq: self.state.next_seq,
+            pos: self.state.head_pos,
+        }
+    }
+}
+
+/// One frame copied out and verified.
+#[derive(Debug, Default, Clone)]
+pub struct FrameBuf {
+    pos: u64,
+    seq: u64,
+    time_ns: u64,
+    tag_count: u16,
+    tags_len: usize,
+    payload: Vec<u8>,
+}
+
+impl FrameBuf {
+    /// Logical ring position of the frame.
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+    /// The message's seq.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    /// Commit time, nanoseconds since the Unix epoch.
+    pub fn time_ns(&self) -> u64 {
+        self.time_ns
+    }
+    /// The tags, in the order they were given.
+    pub fn tags(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut rest = self.payload.get(..self.tags_len).unwrap_or(&[]);
+        (0..self.tag_count).filter_map(move |_| {
+            let (&n, tail) = rest.split_first()?;
+            let (t, tail) = tail.split_at_checked(n as usize)?;
+            rest = tail;
+            std::str::from_utf8(t).ok()
+        })
+    }
+    /// Compact JSON text of the data, exactly as stored.
+    pub fn data(&self) -> &str {
+        self.payload
+            .get(self.tags_len..)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .unwrap_or("null")
+    }
+}
+
+/// Outcome of one read step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A verified message is in the buffer.
+    Frame,
+    /// No message after the cursor yet.
+    CaughtUp,
+    /// Writers overwrote `lost` messages the cursor had not read; it now points at the oldest.
+    Lapped { lost: u64 },
+}
+
+/// A read failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    /// The frame for `seq` at file offset `offset` does not verify.
+    Corrupt {
+        seq: u64,
+        offset: u64,
+        why: &'static str,
+    },
+    /// The state is unreadable.
+    State(StateError),
+}
+
+impl From<StateError> for ReadError {
+    fn from(e: StateError) -> Self {
+        ReadError::State(e)
+    }
+}
+
+/// Reads the message at `cur` into `buf` and advances, or says why not.
+pub fn read_next(
+    region: &Region,
+    cur: &mut Cursor,
+    view: &mut View,
+    buf: &mut FrameBuf,
+) -> Result<Step, ReadError> {
+    let ring = region.geometry().ring_size;
+    loop {
+        if cur.seq >= view.state.next_seq {
+            *view = View::load(region)?;
+            if cur.seq >= view.state.next_seq {
+                return Ok(Step::CaughtUp);
+            }
+        }
+        if cur.seq < view.state.oldest_seq {
+            return Ok(lapped(cur, view));
+        }
+        let room = ring - cur.pos % ring;
+        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+        let n = FRAME_HEADER_BYTES.min(room) as usize;
+        region.ring_read(cur.pos, hdr.get_mut(..n).unwrap_or(&mut []));
+        if format::le_u32(&hdr, 0) == Some(MARK_WRAP) && cur.pos < view.state.head_pos {
+            if let Some(step) = lap_check(region, cur, view)? {
+                return Ok(step);
+            }
+            cur.pos = format::next_lap(cur.pos, ring);
+            continue;
+        }
+        match copy_frame(region, cur, view, &hdr, room, buf) {
+            Ok(len) => {
+                if let Some(step) = lap_check(region, cur, view)? {
+                    return Ok(step);
+                }
+                cur.seq += 1;
+                cur.pos += len;
+                return Ok(Step::Frame);
+            }
+            Err(why) => {
+                if let Some(step) = lap_check(region, cur, view)? {
+                    return Ok(step);
+                }
+                let offset = region.file_offset(cur.pos);
+                return Err(ReadError::Corrupt {
+                    seq: cur.seq,
+                    offset,
+                    why,
+                });
+            }
+        }
+    }
+}
+
+fn copy_frame(
+    region: &Region,
+    cur: &Cursor,
+    view: &View,
+    hdr: &[u8; FRAME_HEADER_BYTES as usize],
+    room: u64,
+    buf: &mut FrameBuf,
+) -> Result<u64, &'static str> {
+    if room < FRAME_HEADER_BYTES {
+        return Err("frame header crosses the ring end");
+    }
+    let h = FrameHeader::decode(hdr).ok_or("short frame header")?;
+    if h.mark != MARK_COMMITTED {
+        return Err("frame not committed");
+    }
+    if h.seq != cur.seq {
+        return Err("unexpected seq in frame");
+    }
+    let len = h.frame_len();
+    if len > room || cur.pos + len > view.state.head_pos {
+        return Err("frame length out of range");
+    }
+    buf.payload.resize(h.payload_len as usize, 0);
+    region.ring_read(cur.pos + FRAME_HEADER_BYTES, &mut buf.payload);
+    if format::frame_checksum(hdr, &buf.payload) != h.crc {
+        return Err("frame checksum mismatch");
+    }
+    let tags_len = tags_len(h.tag_count, &buf.payload).ok_or("bad tag section")?;
+    let data = buf.payload.get(tags_len..).ok_or("bad tag section")?;
+    if std::str::from_utf8(data).is_err() {
+        return Err("data is not UTF-8");
+    }
+    buf.pos = cur.pos;
+    buf.seq = h.seq;
+    buf.time_ns = h.time_ns;
+    buf.tag_count = h.tag_count;
+    buf.tags_len = tags_len;
+    Ok(len)
+}
+
+fn tags_len(count: u16, payload: &[u8]) -> Option<usize> {
+    let mut off = 0usize;
+    for _ in 0..count {
+        let n = *payload.get(off)? as usize;
+        let t = payload.get(off + 1..off + 1 + n)?;
+        std::str::from_utf8(t).ok()?;
+        off += 1 + n;
+    }
+    Some(off)
+}
+
+/// After a copy: did writers evict the cursor's frame meanwhile?
+fn lap_check(
+    region: &Region,
+    cur: &mut Cursor,
+    view: &mut View,
+) -> Result<Option<Step>, ReadError> {
+    view.refresh(region)?;
+    if cur.seq < view.state.oldest_seq {
+        return Ok(Some(lapped(cur, view)));
+    }
+    Ok(None)
+}
+
+fn lapped(cur: &mut Cursor, view: &View) -> Step {
+    let lost = view.state.oldest_seq - cur.seq;
+    *cur = view.oldest();
+    Step::Lapped { lost }
+}
+
+/// Moves a cursor stuck on a corrupt frame to the next message the index locates and verifies, or to
+/// the live edge. Returns how many messages were skipped.
+pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Result<u64, ReadError> {
+    *view = View::load(region)?;
+    let from = cur.seq;
+    for seq in cur.seq.max(view.state.oldest_seq) + 1..view.state.next_seq {
+        if let Some(c) = locate_indexed(region, view, seq) {
+            *cur = c;
+            return Ok(seq - from);
+        }
+    }
+    *cur = view.edge();
+    Ok(view.state.next_seq.saturating_sub(from))
+}
+
+/// The cursor of `seq` if its index entry points at a frame header carrying that seq.
+fn locate_indexed(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
+    let (s, pos) = region.index_get(seq);
+    let st = &view.state;
+    if s != seq || pos < st.tail_pos || pos >= st.head_pos || pos % format::FRAME_ALIGN != 0 {
+        return None;
+    }
+    let h = read_header(region, pos)?;
+    (h.mark == MARK_COMMITTED && h.seq == seq).then_some(Cursor { seq, pos })
+}
+
+fn read_header(region: &Region, pos: u64) -> Option<FrameHeader> {
+    let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+    if !region.ring_read(pos, &mut hdr) {
+        return None;
+    }
+    FrameHeader::decode(&hdr)
+}
+
+/// Finds the cursor of `seq` (which must be in `[oldest, next)` of `view`): the index first, then a
+/// walk over frame headers from the tail. `None` when it cannot be found (evicted meanwhile or corrupt).
+pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
+    if let Some(c) = locate_indexed(region, view, seq) {
+        return Some(c);
+    }
+    let ring = region.geometry().ring_size;
+    let mut cur = view.oldest();
+    while cur.pos < view.state.head_pos {
+        let room = ring - cur.pos % ring;
+        let mut mark = [0u8; 4];
+        region.ring_read(cur.pos, &mut mark);
+        if u32::from_le_bytes(mark) == MARK_WRAP {
+            cur.pos = format::next_lap(cur.pos, ring);
+            continue;
+        }
+        let h = read_header(region, cur.pos)?;
+        if h.mark != MARK_COMMITTED || h.seq != cur.seq || h.frame_len() > room {
+            return None;
+        }
+        if cur.seq == seq {
+            return Some(cur);
+        }
+        cur.seq += 1;
+        cur.pos += h.frame_len();
+    }
+    None
+}
+
+/// Result of [`get`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Got {
+    /// The message is in the buffer.
+    Found,
+    /// `seq` is not in the pool (never written, or evicted); `oldest`/`next` are the bounds seen.
+    Missing { oldest: u64, next: u64 },
+}
+
+/// Reads the message `seq` into `buf`.
+pub fn get(region: &Region, seq: u64, buf: &mut FrameBuf) -> Result<Got, ReadError> {
+    let mut view = View::load(region)?;
+    let missing = |v: &View| Got::Missing {
+        oldest: v.state.oldest_seq,
+        next: v.state.next_seq,
+    };
+    if seq < view.state.oldest_seq || seq >= view.state.next_seq {
+        return Ok(missing(&view));
+    }
+    let Some(mut cur) = locate(region, &view, seq) else {
+        view = View::load(region)?;
+        if seq < view.state.oldest_seq {
+            return Ok(missing(&view));
+        }
+        let offset = region.file_offset(view.state.tail_pos);
+        let why = "message not reachable from the tail";
+        return Err(ReadError::Corrupt { seq, offset, why });
+    };
+    match read_next(region, &mut cur, &mut view, buf)? {
+        Step::Frame => Ok(Got::Found),
+        _ => Ok(missing(&view)),
+    }
+}
+
+/// The first seq whose commit time is `>= time_ns` (binary search; times never decrease with seq),
+/// or the live edge when every message is older.
+pub fn seek_time(region: &Region, time_ns: u64) -> Result<Cursor, ReadError> {
+    let view = View::load(region)?;
+    let (mut lo, mut hi) = (view.state.oldest_seq, view.state.next_seq);
+    let mut found = view.edge();
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let Some(c) = locate(region, &view, mid) else {
+            return Ok(view.oldest());
+        };
+        let t = read_header(region, c.pos).map(|h| h.time_ns).unwrap_or(0);
+        if t >= time_ns {
+            found = c;
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,240 @@
+//! The append path: check items against the limits, make room by evicting the oldest frames, write
+//! frames and index entries, publish the new state.
+//!
+//! The caller holds the pool's writer lock for the whole of [`Writer::append`]; this module never
+//! takes or waits on locks. Publish order (see `spec/format.md`): eviction state → frame bodies →
+//! frame marks → index → new state. With `flush`, each step that later steps depend on is synced
+//! first, so a power cut never leaves durable state pointing at non-durable bytes.
+
+use super::format::{self, Placement, State, FRAME_HEADER_BYTES, MARK_COMMITTED, MARK_WRAP};
+use super::region::{Region, StateError};
+use crate::limits;
+
+/// One message to append: compact JSON text of `data` (already validated) and its tags.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a, T: AsRef<str>> {
+    pub data: &'a [u8],
+    pub tags: &'a [T],
+}
+
+/// What was committed for one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: u64,
+    pub time_ns: u64,
+}
+
+/// Why an append failed. Nothing of the failing call was published.
+#[derive(Debug)]
+pub enum AppendError {
+    /// Item `index` of the call breaks a limit.
+    Item { index: usize, why: String },
+    /// The state is unreadable.
+    State(StateError),
+    /// The mapping is read-only.
+    ReadOnly,
+    /// A sync failed after the bytes were written (they are in the page cache; durability unknown).
+    Sync(std::io::Error),
+}
+
+/// Reusable buffers of one writer.
+#[derive(Debug, Default)]
+pub struct Writer {
+    frame: Vec<u8>,
+    lens: Vec<u64>,
+    placement: Placement,
+}
+
+/// Checks one item against the per-message limits and the pool's frame size.
+pub fn check_item<T: AsRef<str>>(
+    geo: &format::Geometry,
+    item: &Item<'_, T>,
+) -> Result<u64, String> {
+    if item.tags.len() > limits::TAGS_PER_MESSAGE_MAX {
+        return Err(format!(
+            "{} tags on one message (at most {})",
+            item.tags.len(),
+            limits::TAGS_PER_MESSAGE_MAX
+        ));
+    }
+    for t in item.tags {
+        let t = t.as_ref();
+        if t.is_empty() || t.len() > limits::TAG_BYTES_MAX {
+            return Err(format!(
+                "tag of {} bytes (tags are 1 to {} bytes)",
+                t.len(),
+                limits::TAG_BYTES_MAX
+            ));
+        }
+    }
+    if item.data.len() > limits::MESSAGE_DATA_BYTES_MAX {
+        return Err(format!(
+            "message data of {} bytes (at most {})",
+            item.data.len(),
+            limits::MESSAGE_DATA_BYTES_MAX
+        ));
+    }
+    let plen = item
+        .tags
+        .iter()
+        .map(|t| 1 + t.as_ref().len())
+        .sum::<usize>()
+        + item.data.len();
+    let len = format::frame_len(plen as u64);
+    if len > geo.frame_bytes_max() {
+        return Err(format!(
+            "message needs {len} bytes in the ring; this pool takes at most {} per message",
+            geo.frame_bytes_max()
+        ));
+    }
+    Ok(len)
+}
+
+/// How many of `items` (from the front) go in one lock hold: bounded by count and bytes. Always ≥ 1
+/// when `items` is not empty (a single item was checked to fit in half the ring).
+pub fn batch_len<T: AsRef<str>>(geo: &format::Geometry, items: &[Item<'_, T>]) -> usize {
+    let cap = (limits::BATCH_BYTES_MAX as u64).min(geo.frame_bytes_max());
+    let mut bytes = 0u64;
+    let mut n = 0;
+    for it in items.iter().take(limits::BATCH_MESSAGES_MAX) {
+        let plen = it.tags.iter().map(|t| 1 + t.as_ref().len()).sum::<usize>() + it.data.len();
+        bytes += format::frame_len(plen as u64);
+        if n > 0 && bytes > cap {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+impl Writer {
+    /// Appends `items` (at most one [`batch_len`]) in one publish. The caller holds the writer lock.
+    pub fn append<T: AsRef<str>>(
+        &mut self,
+        region: &Region,
+        items: &[Item<'_, T>],
+        now_ns: u64,
+        flush: bool,
+        out: &mut Vec<Committed>,
+    ) -> Result<(), AppendError> {
+        if !region.writable() {
+            return Err(AppendError::ReadOnly);
+        }
+        let geo = *region.geometry();
+        self.lens.clear();
+        for (index, it) in items.iter().enumerate() {
+            let len = check_item(&geo, it).map_err(|why| AppendError::Item { index, why })?;
+            self.lens.push(len);
+        }
+        let (mut st, _) = region.state().map_err(AppendError::State)?;
+        format::place(
+            st.head_pos,
+            geo.ring_size,
+            self.lens.iter().copied(),
+            &mut self.placement,
+        );
+        let new_head = self.placement.new_head;
+        if make_room(region, &mut st, new_head) {
+            region.publish(&st);
+            if flush {
+                region.sync_all().map_err(AppendError::Sync)?;
+            }
+        }
+        let time_ns = now_ns.max(st.newest_ns);
+        for &w in &self.placement.wraps {
+            region.ring_store_mark(w, MARK_WRAP);
+        }
+        for (i, (it, &pos)) in items.iter().zip(&self.placement.frames).enumerate() {
+            let seq = st.next_seq + i as u64;
+            self.frame.clear();
+            format::encode_frame(seq, time_ns, it.tags, it.data, &mut self.frame);
+            region.ring_write(pos + 4, self.frame.get(4..).unwrap_or(&[]));
+            region.ring_store_mark(pos, MARK_COMMITTED);
+            region.index_set(seq, pos);
+            out.push(Committed { seq, time_ns });
+        }
+        if flush {
+            region.sync_all().map_err(AppendError::Sync)?;
+        }
+        st.next_seq += items.len() as u64;
+        st.head_pos = new_head;
+        st.newest_ns = time_ns;
+        region.publish(&st);
+        if flush {
+            region
+                .sync(0, format::HEADER_BYTES as usize)
+                .map_err(AppendError::Sync)?;
+        }
+        Ok(())
+    }
+}
+
+/// Evicts oldest frames until `new_head - tail_pos <= ring_size`. Returns whether anything moved.
+/// A frame at the tail that does not verify is skipped by resyncing through the index (or, failing
+/// that, by dropping everything up to the head): the space is reclaimed either way.
+fn make_room(region: &Region, st: &mut State, new_head: u64) -> bool {
+    let ring = region.geometry().ring_size;
+    let mut moved = false;
+    while new_head - st.tail_pos > ring {
+        moved = true;
+        if st.tail_pos >= st.head_pos {
+            st.tail_pos = st.head_pos;
+            st.oldest_seq = st.next_seq;
+            break;
+        }
+        match tail_step(region, st) {
+            Some(next) => {
+                if next.1 {
+                    st.oldest_seq += 1;
+                }
+                st.tail_pos = next.0;
+            }
+            None => resync_tail(region, st),
+        }
+    }
+    moved
+}
+
+/// The position after the item at the tail, and whether it was a message (vs. a wrap marker).
+fn tail_step(region: &Region, st: &State) -> Option<(u64, bool)> {
+    let ring = region.geometry().ring_size;
+    let room = ring - st.tail_pos % ring;
+    let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+    let n = (FRAME_HEADER_BYTES.min(room)) as usize;
+    if !region.ring_read(st.tail_pos, hdr.get_mut(..n)?) {
+        return None;
+    }
+    let mark = format::le_u32(&hdr, 0)?;
+    if mark == MARK_WRAP {
+        return Some((format::next_lap(st.tail_pos, ring), false));
+    }
+    let h = format::FrameHeader::decode(&hdr)?;
+    let len = h.frame_len();
+    let ok = mark == MARK_COMMITTED
+        && h.seq == st.oldest_seq
+        && st.oldest_seq < st.next_seq
+        && len <= room
+        && st.tail_pos + len <= st.head_pos;
+    ok.then_some((st.tail_pos + len, true))
+}
+
+/// Finds the first later message the index still locates correctly and moves the tail there.
+fn resync_tail(region: &Region, st: &mut State) {
+    for seq in st.oldest_seq + 1..st.next_seq {
+        let (s, pos) = region.index_get(seq);
+        if s == seq && pos > st.tail_pos && pos < st.head_pos && pos % format::FRAME_ALIGN == 0 {
+            let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+            if region.ring_read(pos, &mut hdr) {
+                if let Some(h) = format::FrameHeader::decode(&hdr) {
+                    if h.mark == MARK_COMMITTED && h.seq == seq {
+                        st.tail_pos = pos;
+                        st.oldest_seq = seq;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    st.tail_pos = st.head_pos;
+    st.oldest_seq = st.next_seq;
+}

@@ -1,0 +1,139 @@
+//! File-level system calls: advisory locks, space reservation, filesystem type, terminals, hard links.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// Takes an exclusive `flock` on the whole file, blocking until it is granted (retries on EINTR).
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: flock on a valid, open fd has no memory-safety preconditions.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Tries to take an exclusive `flock` without blocking; `Ok(false)` when another holder has it.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    // SAFETY: flock on a valid, open fd has no memory-safety preconditions.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(err)
+    }
+}
+
+/// Releases a `flock` taken on this open file description.
+pub fn unlock(file: &File) -> io::Result<()> {
+    // SAFETY: flock on a valid, open fd has no memory-safety preconditions.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reserves disk blocks for `0..len` so later writes through a mapping cannot fail with SIGBUS on a
+/// full disk. Falls back to writing zeros where the filesystem has no `fallocate`.
+pub fn reserve(file: &File, len: u64) -> io::Result<()> {
+    let off_len = libc::off_t::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large"))?;
+    // SAFETY: posix_fallocate on a valid fd with non-negative offset/length.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, off_len) };
+    match rc {
+        0 => Ok(()),
+        libc::EOPNOTSUPP | libc::EINVAL => write_zeros(file, len),
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
+fn write_zeros(file: &File, len: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let chunk = vec![0u8; 1 << 16];
+    let mut off = 0u64;
+    while off < len {
+        let n = (len - off).min(chunk.len() as u64) as usize;
+        file.write_all_at(&chunk[..n], off)?;
+        off += n as u64;
+    }
+    Ok(())
+}
+
+/// Network filesystems whose locking and mmap coherence plasmite cannot trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkFs {
+    /// NFS of any version.
+    Nfs,
+    /// SMB / CIFS.
+    Smb,
+}
+
+/// Detects whether the open file lives on a network filesystem.
+#[cfg(target_os = "linux")]
+pub fn network_fs(file: &File) -> io::Result<Option<NetworkFs>> {
+    const NFS_SUPER_MAGIC: i64 = 0x6969;
+    const SMB_SUPER_MAGIC: i64 = 0x517B;
+    const CIFS_MAGIC_NUMBER: i64 = 0xFF53_4D42;
+    const SMB2_MAGIC_NUMBER: i64 = 0xFE53_4D42;
+    // SAFETY: statfs is plain old data; zeroed is a valid initial value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and a writable statfs buffer that lives across the call.
+    let rc = unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)]
+    let magic = (st.f_type as i64) & 0xFFFF_FFFF;
+    Ok(match magic {
+        NFS_SUPER_MAGIC => Some(NetworkFs::Nfs),
+        SMB_SUPER_MAGIC | CIFS_MAGIC_NUMBER | SMB2_MAGIC_NUMBER => Some(NetworkFs::Smb),
+        _ => None,
+    })
+}
+
+/// Off Linux the check is not implemented; every filesystem is accepted.
+#[cfg(not(target_os = "linux"))]
+pub fn network_fs(_file: &File) -> io::Result<Option<NetworkFs>> {
+    Ok(None)
+}
+
+/// Creates `dst` as a hard link to `src`; fails with `AlreadyExists` when `dst` exists (atomic publish).
+pub fn link_no_replace(src: &Path, dst: &Path) -> io::Result<()> {
+    std::fs::hard_link(src, dst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_on_another_open_file_description_is_refused_until_unlock() {
+        let dir = std::env::temp_dir().join(format!("plasmite-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f");
+        let a = File::create(&p).unwrap();
+        let b = File::open(&p).unwrap();
+        lock_exclusive(&a).unwrap();
+        assert!(!try_lock_exclusive(&b).unwrap());
+        unlock(&a).unwrap();
+        assert!(try_lock_exclusive(&b).unwrap());
+        unlock(&b).unwrap();
+        reserve(&a, 10_000).unwrap();
+        assert_eq!(a.metadata().unwrap().len(), 10_000);
+        assert_eq!(network_fs(&a).unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

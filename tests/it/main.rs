@@ -1,0 +1,8 @@
+//! The one integration test binary: each module drives one area through the door a user uses.
+
+mod api;
+mod corruption;
+mod model;
+mod multiproc;
+mod support;
+mod tail;
