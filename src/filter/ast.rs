@@ -228,6 +228,71 @@ fn call_height(call: &Call) -> usize {
     }
 }
 
+/// Test helper: clears every `single` flag so evaluation takes the generic
+/// multi-output path everywhere (used to check both paths agree).
+#[cfg(test)]
+pub(crate) fn clear_single(node: &mut Node) {
+    node.single = false;
+    let each = |nodes: &mut dyn Iterator<Item = &mut Node>| nodes.for_each(clear_single);
+    match node.kind.as_mut() {
+        Kind::Identity | Kind::Literal(_) => {}
+        Kind::Path(base, steps) => {
+            clear_single(base);
+            each(&mut steps.iter_mut().filter_map(|s| match s {
+                Step::Index(n) => Some(n),
+                _ => None,
+            }));
+        }
+        Kind::Try(n) | Kind::Neg(n) => clear_single(n),
+        Kind::Pipe(a, b) | Kind::And(a, b) | Kind::Or(a, b) | Kind::Binary(_, a, b) => {
+            clear_single(a);
+            clear_single(b);
+        }
+        Kind::Comma(items) | Kind::Alt(items) => each(&mut items.iter_mut()),
+        Kind::Array(inner) => each(&mut inner.iter_mut().map(|b| b.as_mut())),
+        Kind::Object(entries) => {
+            for (k, v) in entries {
+                if let ObjKey::Expr(e) = k {
+                    clear_single(e);
+                }
+                clear_single(v);
+            }
+        }
+        Kind::If(branches, otherwise) => {
+            for (c, t) in branches {
+                clear_single(c);
+                clear_single(t);
+            }
+            each(&mut otherwise.iter_mut().map(|b| b.as_mut()));
+        }
+        Kind::Call(call) => clear_call(call),
+    }
+}
+
+#[cfg(test)]
+fn clear_call(call: &mut Call) {
+    match call {
+        Call::Select(a)
+        | Call::Has(a)
+        | Call::Contains(a)
+        | Call::StartsWith(a)
+        | Call::EndsWith(a)
+        | Call::Map(a)
+        | Call::Quantify(_, Quant::Cond(a)) => clear_single(a),
+        Call::Quantify(_, Quant::GenCond(g, c)) => {
+            clear_single(g);
+            clear_single(c);
+        }
+        Call::Test { re, flags, .. } => {
+            clear_single(re);
+            if let Some(f) = flags {
+                clear_single(f);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

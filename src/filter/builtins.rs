@@ -16,8 +16,9 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::ast::{Call, Node, Quant};
-use super::eval::{elements, eval_cow, iterate, outputs, Ctx, Out, Outs, R};
+use super::ast::{Call, Kind, Node, Quant};
+use super::eval::{eval_cow, eval_single, outputs, Ctx, Out, Outs, R};
+use super::path::{elements, iterate};
 use super::regex::Regex;
 use super::value::{contains, depth, describe, f64_of, length, number, truthy, type_name, units};
 use super::{EvalError, EvalErrorKind};
@@ -204,6 +205,9 @@ fn test_dynamic(s: &str, pattern: &Value, flags: &Value) -> Result<bool, EvalErr
 /// Does one condition's output stream decide the quantifier? Outputs
 /// before an error count; the error only matters if nothing decided.
 fn decides(cx: &mut Ctx, any: bool, cond: &Node, x: &Value) -> Result<bool, EvalError> {
+    if cond.single {
+        return Ok(truthy(eval_single(cx, cond, x)?.as_ref()) == any);
+    }
     let (vals, r) = outputs(cx, cond, x);
     if vals.iter().any(|v| truthy(v) == any) {
         return Ok(true);
@@ -310,4 +314,78 @@ fn tonumber(input: &Value) -> Result<Out<'_>, EvalError> {
             describe(other)
         ))),
     }
+}
+
+/// A call argument with the character position where it starts.
+pub(crate) type Arg = (usize, Node);
+
+/// Resolves a builtin by name and arity; errors carry an optional position
+/// (`None` means the position of the function name).
+pub(crate) fn resolve_builtin(name: &str, args: Vec<Arg>) -> Result<Call, (Option<usize>, String)> {
+    let arity = args.len();
+    if name == "test" && (arity == 1 || arity == 2) {
+        return test_call(args);
+    }
+    let mut it = args.into_iter();
+    let mut next = || it.next().map(|(_, n)| Box::new(n));
+    let call = match (name, arity) {
+        ("not", 0) => Call::Not,
+        ("empty", 0) => Call::Empty,
+        ("length", 0) => Call::Length,
+        ("ascii_downcase", 0) => Call::AsciiDowncase,
+        ("ascii_upcase", 0) => Call::AsciiUpcase,
+        ("keys", 0) => Call::Keys,
+        ("type", 0) => Call::Type,
+        ("tostring", 0) => Call::ToString,
+        ("tonumber", 0) => Call::ToNumber,
+        ("any", 0) => Call::Quantify(true, Quant::Elements),
+        ("all", 0) => Call::Quantify(false, Quant::Elements),
+        (_, 1) => {
+            let a = next().ok_or((None, "missing argument".to_string()))?;
+            match name {
+                "select" => Call::Select(a),
+                "has" => Call::Has(a),
+                "contains" => Call::Contains(a),
+                "startswith" => Call::StartsWith(a),
+                "endswith" => Call::EndsWith(a),
+                "map" => Call::Map(a),
+                "any" => Call::Quantify(true, Quant::Cond(a)),
+                "all" => Call::Quantify(false, Quant::Cond(a)),
+                _ => return Err((None, format!("unknown function '{name}/1'"))),
+            }
+        }
+        ("any" | "all", 2) => match (next(), next()) {
+            (Some(g), Some(c)) => Call::Quantify(name == "any", Quant::GenCond(g, c)),
+            _ => return Err((None, "missing argument".to_string())),
+        },
+        _ => return Err((None, format!("unknown function '{name}/{arity}'"))),
+    };
+    Ok(call)
+}
+
+fn test_call(args: Vec<Arg>) -> Result<Call, (Option<usize>, String)> {
+    let mut it = args.into_iter();
+    let (re_pos, re) = it.next().ok_or((None, "missing argument".to_string()))?;
+    let flags = it.next();
+    let literal_flags = match flags.as_ref().map(|(_, f)| f.kind.as_ref()) {
+        None | Some(Kind::Literal(Value::Null)) => Some(""),
+        Some(Kind::Literal(Value::String(f))) => Some(f.as_str()),
+        Some(_) => None,
+    };
+    let compiled = match (re.kind.as_ref(), literal_flags) {
+        (Kind::Literal(Value::String(p)), Some(f)) => Some(Regex::new(p, f).map_err(|e| {
+            let pos = if e.is_flag_error() {
+                flags.as_ref().map_or(re_pos, |(p, _)| *p)
+            } else {
+                re_pos
+            };
+            (Some(pos), format!("invalid regex: {e}"))
+        })?),
+        _ => None,
+    };
+    Ok(Call::Test {
+        re: Box::new(re),
+        flags: flags.map(|(_, f)| Box::new(f)),
+        compiled,
+    })
 }

@@ -18,6 +18,7 @@ mod eval;
 mod lexer;
 mod ops;
 mod parser;
+mod path;
 mod regex;
 mod regex_parse;
 mod regex_vm;
@@ -31,8 +32,6 @@ mod tests;
 use std::fmt;
 
 use serde_json::Value;
-
-pub use self::regex::RegexError;
 
 /// A filter expression that failed to parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +129,13 @@ impl Filter {
         })
     }
 
+    /// Test helper: the same filter with the single-value fast path off.
+    #[cfg(test)]
+    pub(crate) fn without_fast_path(mut self) -> Filter {
+        ast::clear_single(&mut self.root);
+        self
+    }
+
     /// The source text this filter was parsed from.
     pub fn source(&self) -> &str {
         &self.source
@@ -140,6 +146,9 @@ impl Filter {
     /// before it still count).
     pub fn matches(&self, input: &Value) -> bool {
         let mut cx = eval::Ctx::new();
+        if self.root.single {
+            return eval::eval_single(&mut cx, &self.root, input).is_ok_and(|v| value::truthy(&v));
+        }
         let mut outs = eval::Outs::new();
         // Outputs produced before an error are kept, so `(true, error)`
         // matches while `(error, true)` does not.
@@ -162,3 +171,6 @@ impl Filter {
 pub fn matches_all(filters: &[Filter], input: &Value) -> bool {
     filters.iter().all(|f| f.matches(input))
 }
+
+#[cfg(test)]
+mod limit_tests;

@@ -14,9 +14,9 @@
 
 use serde_json::Value;
 
-use super::ast::{BinOp, Call, Kind, Node, ObjKey, Quant, Step};
+use super::ast::{BinOp, Kind, Node, ObjKey, Step};
+use super::builtins::resolve_builtin;
 use super::lexer::{lex, Tok, Token};
-use super::regex::Regex;
 use super::ParseError;
 use crate::limits::{FILTER_DEPTH_MAX, FILTER_SOURCE_BYTES_MAX};
 
@@ -143,6 +143,14 @@ fn prec_of(tok: &Tok) -> Option<Prec> {
         t if cmp_op(t).is_some() => Prec::Cmp,
         _ => return None,
     })
+}
+
+/// The value of a literal node (used for constant folding).
+fn literal_of(node: &Node) -> Option<Value> {
+    match node.kind.as_ref() {
+        Kind::Literal(v) => Some(v.clone()),
+        _ => None,
+    }
 }
 
 /// Number literal as a JSON value (integral values become integers).
@@ -433,7 +441,15 @@ impl Parser {
             return self.mk(Kind::Array(None));
         }
         let inner = self.bracketed(Tok::RBracket, |p| p.pipe())?;
-        self.mk(Kind::Array(Some(Box::new(inner))))
+        let literals = match inner.kind.as_ref() {
+            Kind::Literal(v) => Some(vec![v.clone()]),
+            Kind::Comma(items) => items.iter().map(literal_of).collect(),
+            _ => None,
+        };
+        match literals {
+            Some(vs) => Ok(Node::leaf(Kind::Literal(Value::Array(vs)))),
+            None => self.mk(Kind::Array(Some(Box::new(inner)))),
+        }
     }
 
     fn object_entries(&mut self) -> PResult<Node> {
@@ -450,7 +466,17 @@ impl Parser {
         if *self.peek() != Tok::RBrace {
             return Err(self.err("expected ',' or '}'"));
         }
-        self.mk(Kind::Object(entries))
+        let literal: Option<serde_json::Map<String, Value>> = entries
+            .iter()
+            .map(|(k, v)| match k {
+                ObjKey::Name(name) => literal_of(v).map(|v| (name.clone(), v)),
+                ObjKey::Expr(_) => None,
+            })
+            .collect();
+        match literal {
+            Some(m) => Ok(Node::leaf(Kind::Literal(Value::Object(m)))),
+            None => self.mk(Kind::Object(entries)),
+        }
     }
 
     fn object_entry(&mut self) -> PResult<(ObjKey, Node)> {
@@ -545,82 +571,10 @@ impl Parser {
             self.expect(&Tok::RParen)?;
             self.leave();
         }
-        let call = builtin(name, args).map_err(|(pos, message)| ParseError {
+        let call = resolve_builtin(name, args).map_err(|(pos, message)| ParseError {
             pos: pos.unwrap_or(name_pos),
             message,
         })?;
         self.mk(Kind::Call(call))
     }
-}
-
-type Arg = (usize, Node);
-
-/// Resolves a builtin by name and arity; errors carry an optional position.
-fn builtin(name: &str, args: Vec<Arg>) -> Result<Call, (Option<usize>, String)> {
-    let arity = args.len();
-    if name == "test" && (arity == 1 || arity == 2) {
-        return test_call(args);
-    }
-    let mut it = args.into_iter();
-    let mut next = || it.next().map(|(_, n)| Box::new(n));
-    let call = match (name, arity) {
-        ("not", 0) => Call::Not,
-        ("empty", 0) => Call::Empty,
-        ("length", 0) => Call::Length,
-        ("ascii_downcase", 0) => Call::AsciiDowncase,
-        ("ascii_upcase", 0) => Call::AsciiUpcase,
-        ("keys", 0) => Call::Keys,
-        ("type", 0) => Call::Type,
-        ("tostring", 0) => Call::ToString,
-        ("tonumber", 0) => Call::ToNumber,
-        ("any", 0) => Call::Quantify(true, Quant::Elements),
-        ("all", 0) => Call::Quantify(false, Quant::Elements),
-        (_, 1) => {
-            let a = next().ok_or((None, "missing argument".to_string()))?;
-            match name {
-                "select" => Call::Select(a),
-                "has" => Call::Has(a),
-                "contains" => Call::Contains(a),
-                "startswith" => Call::StartsWith(a),
-                "endswith" => Call::EndsWith(a),
-                "map" => Call::Map(a),
-                "any" => Call::Quantify(true, Quant::Cond(a)),
-                "all" => Call::Quantify(false, Quant::Cond(a)),
-                _ => return Err((None, format!("unknown function '{name}/1'"))),
-            }
-        }
-        ("any" | "all", 2) => match (next(), next()) {
-            (Some(g), Some(c)) => Call::Quantify(name == "any", Quant::GenCond(g, c)),
-            _ => return Err((None, "missing argument".to_string())),
-        },
-        _ => return Err((None, format!("unknown function '{name}/{arity}'"))),
-    };
-    Ok(call)
-}
-
-fn test_call(args: Vec<Arg>) -> Result<Call, (Option<usize>, String)> {
-    let mut it = args.into_iter();
-    let (re_pos, re) = it.next().ok_or((None, "missing argument".to_string()))?;
-    let flags = it.next();
-    let literal_flags = match flags.as_ref().map(|(_, f)| f.kind.as_ref()) {
-        None | Some(Kind::Literal(Value::Null)) => Some(""),
-        Some(Kind::Literal(Value::String(f))) => Some(f.as_str()),
-        Some(_) => None,
-    };
-    let compiled = match (re.kind.as_ref(), literal_flags) {
-        (Kind::Literal(Value::String(p)), Some(f)) => Some(Regex::new(p, f).map_err(|e| {
-            let pos = if e.is_flag_error() {
-                flags.as_ref().map_or(re_pos, |(p, _)| *p)
-            } else {
-                re_pos
-            };
-            (Some(pos), format!("invalid regex: {e}"))
-        })?),
-        _ => None,
-    };
-    Ok(Call::Test {
-        re: Box::new(re),
-        flags: flags.map(|(_, f)| Box::new(f)),
-        compiled,
-    })
 }

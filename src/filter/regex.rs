@@ -69,7 +69,9 @@ pub(crate) enum Inst {
     Any,
     /// Index into `Regex::classes`.
     Class(usize),
+    /// Start of the subject.
     Start,
+    /// End of the subject, or just before a final `\n`.
     End,
     /// `true`: word boundary; `false`: not a word boundary.
     WordBoundary(bool),

@@ -140,7 +140,13 @@ impl Vm<'_, '_> {
                 consume(&|c| class.matches(c, self.re.icase))
             }
             Inst::Start => (pos == 0).then_some((pc + 1, pos)),
-            Inst::End => (pos == self.s.len()).then_some((pc + 1, pos)),
+            // Like jq (Oniguruma `\Z`): the very end, or just before a final
+            // newline.
+            Inst::End => {
+                let at_end = pos == self.s.len()
+                    || (pos + 1 == self.s.len() && self.s.get(pos..) == Some("\n"));
+                at_end.then_some((pc + 1, pos))
+            }
             Inst::WordBoundary(want) => {
                 let at = is_word(char_before(self.s, pos)) != is_word(char_at(self.s, pos));
                 (at == *want).then_some((pc + 1, pos))

@@ -237,8 +237,49 @@ fn envelope_table() {
     }
 }
 
+#[test]
+fn fast_path_and_generic_path_agree() {
+    let env = envelope();
+    for (src, expected) in ENVELOPE_CASES {
+        let fast = Filter::parse(src).unwrap();
+        let slow = fast.clone().without_fast_path();
+        assert_eq!(slow.matches(&env), *expected, "{src}");
+        assert_eq!(fast.eval(&env), slow.eval(&env), "{src}");
+    }
+}
+
+#[test]
+fn filter_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Filter>();
+}
+
+#[test]
+fn error_types_display_their_messages() {
+    let e = Filter::parse(".a | test(\"a{2,1}\")").unwrap_err();
+    assert_eq!(e.pos, 10);
+    assert!(
+        e.to_string()
+            .starts_with("parse error at position 10: invalid regex:"),
+        "{e}"
+    );
+    let e = Filter::parse(".x").unwrap().eval(&json!(1)).unwrap_err();
+    assert_eq!(e.to_string(), "cannot index number (1) with \"x\"");
+}
+
 /// (expression, input JSON, expected match) for non-envelope inputs.
 const INPUT_CASES: &[(&str, &str, bool)] = &[
+    ("[1, 2][0] == 1", "null", true),
+    ("{\"a b\"} == {\"a b\": 2}", "{\"a b\": 2}", true),
+    (".end == 1 and .if == 2", "{\"end\": 1, \"if\": 2}", true),
+    ("[\"x\" | .a?] == []", "null", true),
+    ("1e100 | tostring == \"1e+100\"", "null", true),
+    ("test(\"a\"; null)", "\"cat\"", true),
+    (
+        ".time >= \"2026-01-01T12\"",
+        "{\"time\": \"2026-01-01T12:00:00.000000000Z\"}",
+        true,
+    ),
     (".[0] == 7", "[7]", true),
     (".a", "5", false),
     (".[]", "5", false),
