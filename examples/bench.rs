@@ -52,6 +52,18 @@ fn append_single(dir: &Path, len: usize, n: u64) -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
+/// The floor under "one lock per message": a bare flock(LOCK_EX)/flock(LOCK_UN) pair on a pool file.
+fn flock_pair(dir: &Path, n: u64) -> f64 {
+    let pool = fresh(dir, "bench-flock", 1 << 20);
+    let f = std::fs::File::open(pool.path()).unwrap();
+    let t = Instant::now();
+    for _ in 0..n {
+        f.lock().unwrap();
+        f.unlock().unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
 fn append_batched(dir: &Path, len: usize, n: u64) -> f64 {
     let pool = fresh(dir, "bench-batch", 16 << 20);
     let data = payload(len);
@@ -257,6 +269,15 @@ fn main() {
     let runs = if quick { 1 } else { RUNS };
     let med = |f: &dyn Fn() -> f64| median((0..runs).map(|_| f()).collect());
     let mut rows = Vec::new();
+    if want("flock_pair") {
+        let v = med(&|| flock_pair(&dir, 500_000 / k));
+        rows.push(Row {
+            key: "flock_pair",
+            label: "baseline: bare flock lock+unlock pair".into(),
+            value: v,
+            unit: "pairs/s",
+        });
+    }
     for len in [64usize, 256, 1024]
         .into_iter()
         .filter(|_| want("append_single"))

@@ -227,7 +227,9 @@ impl Tail {
                 Ok(Step::Frame) if self.buf.seq() < self.min_seq => continue,
                 Ok(Step::Frame) => {
                     self.delivered += 1;
-                    self.last_activity = Instant::now();
+                    if self.opts.idle_timeout.is_some() {
+                        self.last_activity = Instant::now();
+                    }
                     return Some(Ok(None));
                 }
                 Ok(Step::Lapped { lost }) => return Some(Ok(Some(lost))),

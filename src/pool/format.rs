@@ -340,6 +340,49 @@ pub fn encode_frame<T: AsRef<str>>(
     out.resize(padded, 0);
 }
 
+/// Encodes the tag section (`len byte + UTF-8` per tag) into `out` (cleared first).
+pub fn encode_tags<T: AsRef<str>>(tags: &[T], out: &mut Vec<u8>) {
+    out.clear();
+    for t in tags {
+        let t = t.as_ref();
+        out.push(t.len() as u8);
+        out.extend_from_slice(t.as_bytes());
+    }
+}
+
+/// The 32-byte header (mark `MARK_COMMITTED`, checksum filled in) of a frame whose payload is
+/// `tags_section ++ data`. Lets a writer copy header and payload into the ring without assembling the
+/// frame in a buffer first; [`encode_frame`] produces the same bytes.
+pub fn frame_header(
+    seq: u64,
+    time_ns: u64,
+    tag_count: u16,
+    tags_section: &[u8],
+    data: &[u8],
+) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    let plen = (tags_section.len() + data.len()) as u32;
+    let fields: [(usize, &[u8]); 6] = [
+        (0, &MARK_COMMITTED.to_le_bytes()),
+        (8, &seq.to_le_bytes()),
+        (16, &time_ns.to_le_bytes()),
+        (24, &plen.to_le_bytes()),
+        (28, &tag_count.to_le_bytes()),
+        (30, &0u16.to_le_bytes()),
+    ];
+    for (off, b) in fields {
+        if let Some(dst) = h.get_mut(off..off + b.len()) {
+            dst.copy_from_slice(b);
+        }
+    }
+    let crc = crate::sys::crc32c::extend(crc32c(h.get(8..).unwrap_or(&[])), tags_section);
+    let crc = crate::sys::crc32c::extend(crc, data);
+    if let Some(dst) = h.get_mut(4..8) {
+        dst.copy_from_slice(&crc.to_le_bytes());
+    }
+    h
+}
+
 /// Checksum a reader recomputes: over header bytes 8..32 and the payload.
 pub fn frame_checksum(header: &[u8], payload: &[u8]) -> u32 {
     let h = header.get(8..32).unwrap_or(&[]);
@@ -468,6 +511,17 @@ mod tests {
         assert_eq!(tags, vec!["a", "bé"]);
         assert_eq!(data, r#"{"x":1}"#);
         assert_eq!(h.frame_len(), out.len() as u64);
+    }
+
+    #[test]
+    fn direct_header_matches_the_assembled_frame() {
+        let mut framed = vec![];
+        encode_frame(9, 77, &["x", "yz"], b"[1,2]", &mut framed);
+        let mut tags = vec![];
+        encode_tags(&["x", "yz"], &mut tags);
+        let h = frame_header(9, 77, 2, &tags, b"[1,2]");
+        assert_eq!(&framed[..32], &h[..]);
+        assert_eq!(&framed[32..32 + tags.len()], &tags[..]);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub enum AppendError {
 /// Reusable buffers of one writer.
 #[derive(Debug, Default)]
 pub struct Writer {
-    frame: Vec<u8>,
+    tags: Vec<u8>,
     lens: Vec<u64>,
     placement: Placement,
 }
@@ -146,9 +146,11 @@ impl Writer {
         }
         for (i, (it, &pos)) in items.iter().zip(&self.placement.frames).enumerate() {
             let seq = st.next_seq + i as u64;
-            self.frame.clear();
-            format::encode_frame(seq, time_ns, it.tags, it.data, &mut self.frame);
-            region.ring_write(pos + 4, self.frame.get(4..).unwrap_or(&[]));
+            format::encode_tags(it.tags, &mut self.tags);
+            let h = format::frame_header(seq, time_ns, it.tags.len() as u16, &self.tags, it.data);
+            region.ring_write(pos + 4, h.get(4..).unwrap_or(&[]));
+            region.ring_write(pos + FRAME_HEADER_BYTES, &self.tags);
+            region.ring_write(pos + FRAME_HEADER_BYTES + self.tags.len() as u64, it.data);
             region.ring_store_mark(pos, MARK_COMMITTED);
             region.index_set(seq, pos);
             out.push(Committed { seq, time_ns });

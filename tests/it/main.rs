@@ -1,8 +1,12 @@
 //! The one integration test binary: each module drives one area through the door a user uses.
 
 mod api;
+mod cli_basic;
+mod cli_ingest;
+mod cli_peek;
 mod corruption;
 mod model;
 mod multiproc;
+mod readme;
 mod support;
 mod tail;

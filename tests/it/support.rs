@@ -75,3 +75,71 @@ pub fn spawn_child(test_name: &str, env: &[(&str, String)]) -> Child {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_plasmite"))
 }
+
+/// Output of one run of the binary.
+#[allow(dead_code)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[allow(dead_code)]
+impl Run {
+    /// stdout parsed as JSON Lines.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+            .collect()
+    }
+    /// The `kind` of the JSON error on stderr.
+    pub fn error_kind(&self) -> String {
+        let first = self
+            .stderr
+            .lines()
+            .find(|l| l.contains("\"error\""))
+            .unwrap_or_else(|| panic!("no error in {:?}", self.stderr));
+        let v: serde_json::Value = serde_json::from_str(first).unwrap();
+        v["error"]["kind"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Runs `plasmite --dir DIR ARGS…` with `stdin` bytes; no terminal anywhere, so output is JSON.
+#[allow(dead_code)]
+pub fn pls(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut full = vec!["--dir".to_owned(), dir.display().to_string()];
+    full.extend(args.iter().map(|s| s.to_string()));
+    run_bin(&full, stdin)
+}
+
+/// Runs the binary with exactly `args`.
+#[allow(dead_code)]
+pub fn run_bin(args: &[String], stdin: Option<&[u8]>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let mut w = child.stdin.take().unwrap();
+        let data = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        });
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
