@@ -16,6 +16,7 @@ mod ast;
 mod builtins;
 mod eval;
 mod lexer;
+pub mod needs;
 mod ops;
 mod parser;
 mod path;

@@ -61,8 +61,10 @@ pub struct FrameBuf {
     seq: u64,
     time_ns: u64,
     tag_count: u16,
-    tags_len: usize,
-    payload: Vec<u8>,
+    /// The tag section (length byte + UTF-8 per tag).
+    tags: Vec<u8>,
+    /// The data text, UTF-8 checked once when copied out.
+    data: String,
 }
 
 impl FrameBuf {
@@ -80,7 +82,7 @@ impl FrameBuf {
     }
     /// The tags, in the order they were given.
     pub fn tags(&self) -> impl Iterator<Item = &str> + '_ {
-        let mut rest = self.payload.get(..self.tags_len).unwrap_or(&[]);
+        let mut rest = &self.tags[..];
         (0..self.tag_count).filter_map(move |_| {
             let (&n, tail) = rest.split_first()?;
             let (t, tail) = tail.split_at_checked(n as usize)?;
@@ -90,10 +92,7 @@ impl FrameBuf {
     }
     /// Compact JSON text of the data, exactly as stored.
     pub fn data(&self) -> &str {
-        self.payload
-            .get(self.tags_len..)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .unwrap_or("null")
+        &self.data
     }
 }
 
@@ -202,24 +201,34 @@ fn copy_frame(
     if len > room || cur.pos + len > view.state.head_pos {
         return Err("frame length out of range");
     }
-    buf.payload.resize(h.payload_len as usize, 0);
-    region.ring_read(cur.pos + FRAME_HEADER_BYTES, &mut buf.payload);
-    if format::frame_checksum(hdr, &buf.payload) != h.crc {
+    // Copy the payload into the two buffers (reusing their allocations), then verify the copy.
+    let payload_len = h.payload_len as usize;
+    let mut data = std::mem::take(&mut buf.data).into_bytes();
+    buf.tags
+        .resize(payload_len.min(tags_section_max(h.tag_count)), 0);
+    region.ring_read(cur.pos + FRAME_HEADER_BYTES, &mut buf.tags);
+    let tags_len = tags_len(h.tag_count, &buf.tags).ok_or("bad tag section")?;
+    buf.tags.truncate(tags_len);
+    data.resize(payload_len - tags_len, 0);
+    region.ring_read(cur.pos + FRAME_HEADER_BYTES + tags_len as u64, &mut data);
+    let crc = crate::sys::crc32c::extend(format::frame_checksum(hdr, &buf.tags), &data);
+    if crc != h.crc {
         return Err("frame checksum mismatch");
     }
-    let tags_len = tags_len(h.tag_count, &buf.payload).ok_or("bad tag section")?;
-    let data = buf.payload.get(tags_len..).ok_or("bad tag section")?;
-    if std::str::from_utf8(data).is_err() {
-        return Err("data is not UTF-8");
-    }
+    buf.data = String::from_utf8(data).map_err(|_| "data is not UTF-8")?;
     buf.pos = cur.pos;
     buf.seq = h.seq;
     buf.time_ns = h.time_ns;
     buf.tag_count = h.tag_count;
-    buf.tags_len = tags_len;
     Ok(len)
 }
 
+/// Upper bound of a tag section's size: a length byte and up to 255 bytes per tag.
+fn tags_section_max(count: u16) -> usize {
+    count as usize * 256
+}
+
+/// Length of the tag section at the start of `payload`, checking each tag is UTF-8.
 fn tags_len(count: u16, payload: &[u8]) -> Option<usize> {
     let mut off = 0usize;
     for _ in 0..count {

@@ -251,7 +251,10 @@ fn a_lapped_peek_prints_a_drop_notice_and_goes_on() {
         .expect(&stderr);
     assert!(notice["notice"]["lost"].as_u64().unwrap() > 0);
     let _ = child.wait();
-    assert!(drain.join().unwrap() > 0, "the reader printed messages after the drop");
+    assert!(
+        drain.join().unwrap() > 0,
+        "the reader printed messages after the drop"
+    );
     let r = pls(
         t.path(),
         &["peek", "d", "-n", "0", "--quiet-drops", "--timeout", "10ms"],

@@ -8,6 +8,7 @@ use crate::cli::args::PeekArgs;
 use crate::cli::output::Out;
 use crate::cli::units::Since;
 use crate::error::{Error, ErrorKind};
+use crate::filter::needs::{self, needs, Need};
 use crate::filter::{self, Filter};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ struct Run<'a> {
     ctx: &'a Ctx,
     a: &'a PeekArgs,
     filters: Vec<Filter>,
+    /// What the filters read of the envelope: only that is built per message.
+    need: Need,
     out: Out,
     last_time: Option<u64>,
 }
@@ -56,6 +59,7 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         ctx,
         out: ctx.out(a.format, a.data_only),
         a: &a,
+        need: needs(&filters),
         filters,
         last_time: None,
     };
@@ -136,7 +140,9 @@ impl Run<'_> {
         if !self.a.tags.iter().all(|t| m.tags().any(|x| x == t)) {
             return Ok(Flow::Next);
         }
-        if !self.filters.is_empty() && !filter::matches_all(&self.filters, &envelope(&m)) {
+        if !self.filters.is_empty()
+            && !filter::matches_all(&self.filters, &envelope(&m, &self.need))
+        {
             return Ok(Flow::Next);
         }
         if let Some(speed) = self.a.replay {
@@ -147,7 +153,7 @@ impl Run<'_> {
         }
         self.last_time = Some(m.time_ns());
         self.out.message(m.seq(), m.time_ns(), m.tags(), m.data())?;
-        if self.a.replay.is_some() {
+        if self.a.replay.is_some_and(|speed| speed > 0.0) {
             self.out.flush()?;
         }
         if self.a.one {
@@ -157,19 +163,32 @@ impl Run<'_> {
     }
 }
 
-/// The envelope as a JSON value, for `--where`.
-fn envelope(m: &crate::api::MessageRef<'_>) -> serde_json::Value {
-    let data = serde_json::from_str(m.data()).unwrap_or(serde_json::Value::Null);
-    let tags: Vec<serde_json::Value> = m.tags().map(|t| t.into()).collect();
-    let mut meta = serde_json::Map::new();
-    meta.insert("tags".into(), tags.into());
+/// The envelope as a JSON value for `--where`, with only the parts the filters read.
+fn envelope(m: &crate::api::MessageRef<'_>, need: &Need) -> serde_json::Value {
+    let all = Need::All;
+    let want = |k: &str| match need {
+        Need::All => Some(&all),
+        Need::Fields(f) => f.get(k),
+    };
     let mut o = serde_json::Map::new();
-    o.insert("seq".into(), m.seq().into());
-    o.insert(
-        "time".into(),
-        crate::time::format_rfc3339_nanos(m.time_ns()).into(),
-    );
-    o.insert("meta".into(), meta.into());
-    o.insert("data".into(), data);
+    if want("seq").is_some() {
+        o.insert("seq".into(), m.seq().into());
+    }
+    if want("time").is_some() {
+        o.insert(
+            "time".into(),
+            crate::time::format_rfc3339_nanos(m.time_ns()).into(),
+        );
+    }
+    if want("meta").is_some() {
+        let tags: Vec<serde_json::Value> = m.tags().map(|t| t.into()).collect();
+        let mut meta = serde_json::Map::new();
+        meta.insert("tags".into(), tags.into());
+        o.insert("meta".into(), meta.into());
+    }
+    if let Some(n) = want("data") {
+        let data = needs::project(m.data().as_bytes(), n).unwrap_or(serde_json::Value::Null);
+        o.insert("data".into(), data);
+    }
     o.into()
 }
