@@ -341,3 +341,148 @@ fn errors_on_stderr_are_one_json_object_with_context() {
         .ends_with("nope.plasmite"));
     assert!(v["error"]["hint"].is_string());
 }
+
+#[test]
+fn durability_flush_and_retry_until_the_pool_appears() {
+    let t = TempDir::new("cli-flags");
+    let r = pls(
+        t.path(),
+        &[
+            "poke",
+            "f",
+            "--create",
+            "--durability",
+            "flush",
+            "{\"d\":1}",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = t.path().to_path_buf();
+    let creator = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        pls(&dir, &["pool", "create", "later"], None)
+    });
+    let t0 = std::time::Instant::now();
+    let r = pls(
+        t.path(),
+        &[
+            "poke",
+            "later",
+            "--retry",
+            "50",
+            "--retry-delay",
+            "20ms",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(250));
+    assert_eq!(creator.join().unwrap().code, 0);
+    let r = pls(
+        t.path(),
+        &[
+            "poke",
+            "never",
+            "--retry",
+            "2",
+            "--retry-delay",
+            "10ms",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 3, "retries exhausted: the last error stands");
+    let r = pls(t.path(), &["poke", "f", "--retry-delay", "5", "1"], None);
+    assert_eq!(r.code, 2, "a duration needs a unit");
+}
+
+#[test]
+fn color_only_in_pretty_output_and_never_in_json_lines() {
+    let t = TempDir::new("cli-color");
+    pls(t.path(), &["poke", "c", "--create", "{\"k\":\"v\"}"], None);
+    let dir = t.path().display().to_string();
+    let run = |args: &[&str]| {
+        let mut full = vec!["--dir".to_string(), dir.clone()];
+        full.extend(args.iter().map(|s| s.to_string()));
+        run_bin(&full, None)
+    };
+    let mut with_color = vec!["--color", "always"];
+    with_color.extend(["get", "c", "1", "--format", "pretty"]);
+    let colored = run(&with_color);
+    assert!(colored.stdout.contains("\u{1b}["), "{:?}", colored.stdout);
+    let plain = run(&["--color", "never", "get", "c", "1", "--format", "pretty"]);
+    assert!(!plain.stdout.contains('\u{1b}') && plain.stdout.contains("\n  \"data\": {"));
+    let jsonl = run(&["--color", "always", "get", "c", "1", "--jsonl"]);
+    assert!(
+        !jsonl.stdout.contains('\u{1b}'),
+        "JSON Lines never carry colour"
+    );
+    let pretty_peek = run(&[
+        "--color",
+        "never",
+        "peek",
+        "c",
+        "-n",
+        "1",
+        "--timeout",
+        "10ms",
+        "--format",
+        "pretty",
+    ]);
+    assert!(
+        pretty_peek.stdout.starts_with("{\n  \"seq\": 1,"),
+        "{}",
+        pretty_peek.stdout
+    );
+    let info = run(&["pool", "info", "c", "--format", "pretty"]);
+    assert!(
+        info.stdout.contains("\n  \"name\": \"c\""),
+        "{}",
+        info.stdout
+    );
+    let list = run(&["pool", "list", "--format", "jsonl"]);
+    assert_eq!(list.lines().len(), 1);
+    let bad = run(&["--color", "sometimes", "version"]);
+    assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn busy_is_exit_5_and_io_is_exit_8() {
+    let t = TempDir::new("cli-busy");
+    pls(t.path(), &["pool", "create", "held"], None);
+    let f = std::fs::File::open(t.path().join("held.plasmite")).unwrap();
+    f.try_lock().unwrap();
+    let r = pls(t.path(), &["pool", "delete", "held"], None);
+    assert_eq!((r.code, r.error_kind().as_str()), (5, "Busy"));
+    drop(f);
+    assert_eq!(pls(t.path(), &["pool", "delete", "held"], None).code, 0);
+    std::fs::write(t.join("file"), b"x").unwrap();
+    let under_a_file = t.join("file").join("pools");
+    let r = pls(&under_a_file, &["pool", "create", "x"], None);
+    assert_eq!((r.code, r.error_kind().as_str()), (8, "Io"), "{}", r.stderr);
+}
+
+#[test]
+fn global_help_and_version_flags() {
+    let r = run_bin(&["--help".into()], None);
+    assert_eq!(r.code, 0);
+    for cmd in [
+        "poke",
+        "peek",
+        "get",
+        "pool",
+        "doctor",
+        "serve",
+        "completion",
+    ] {
+        assert!(r.stdout.contains(cmd), "top-level help lists {cmd}");
+    }
+    let r = run_bin(&["poke".into(), "-h".into()], None);
+    assert!(r.stdout.contains("--durability"));
+    let r = run_bin(&["-V".into()], None);
+    assert!(r.stdout.starts_with("plasmite "));
+    let r = run_bin(&[], None);
+    assert_eq!(r.code, 2, "no command is a usage error");
+}

@@ -20,16 +20,16 @@ use std::time::Duration;
 
 pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
     let client = ctx.client()?;
-    let pool = open(&client, &a.pool, a.create, a.create_size)?;
+    let retry = Retry {
+        times: a.retry,
+        delay: a.retry_delay,
+    };
+    let pool = retry.run_open(|| open(&client, &a.pool, a.create, a.create_size))?;
     let durability = match a.durability {
         args::Durability::Fast => Durability::Fast,
         args::Durability::Flush => Durability::Flush,
     };
     let out = ctx.out(None, false);
-    let retry = Retry {
-        times: a.retry,
-        delay: a.retry_delay,
-    };
     match &a.input {
         PokeInput::Arg(text) => {
             let data = JsonText::parse(text.as_bytes())?;
@@ -56,8 +56,9 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
     }
 }
 
-/// `--retry N --retry-delay D`: retries transient failures (`Busy`, `Io`). A failed lock hold commits
-/// nothing, so a retry never duplicates.
+/// `--retry N --retry-delay D`: retries transient failures: opening a pool that is missing (another
+/// process may be about to create it), busy or failing with I/O errors, and appends failing with
+/// `Busy` or `Io`. A failed lock hold commits nothing, so a retry never duplicates.
 #[derive(Clone, Copy)]
 struct Retry {
     times: u32,
@@ -65,11 +66,19 @@ struct Retry {
 }
 
 impl Retry {
-    fn run<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    fn run<T>(&self, f: impl FnMut() -> Result<T>) -> Result<T> {
+        self.run_on(f, &[ErrorKind::Busy, ErrorKind::Io])
+    }
+
+    fn run_open<T>(&self, f: impl FnMut() -> Result<T>) -> Result<T> {
+        self.run_on(f, &[ErrorKind::NotFound, ErrorKind::Busy, ErrorKind::Io])
+    }
+
+    fn run_on<T>(&self, mut f: impl FnMut() -> Result<T>, kinds: &[ErrorKind]) -> Result<T> {
         let mut left = self.times;
         loop {
             match f() {
-                Err(e) if left > 0 && matches!(e.kind(), ErrorKind::Busy | ErrorKind::Io) => {
+                Err(e) if left > 0 && kinds.contains(&e.kind()) => {
                     left -= 1;
                     std::thread::sleep(self.delay);
                 }
