@@ -94,13 +94,22 @@ pub enum NetworkFs {
     Smb,
 }
 
+/// Classifies a Linux `statfs.f_type` magic number.
+pub fn classify_fs_magic(magic: u64) -> Option<NetworkFs> {
+    const NFS_SUPER_MAGIC: u64 = 0x6969;
+    const SMB_SUPER_MAGIC: u64 = 0x517B;
+    const CIFS_MAGIC_NUMBER: u64 = 0xFF53_4D42;
+    const SMB2_MAGIC_NUMBER: u64 = 0xFE53_4D42;
+    match magic & 0xFFFF_FFFF {
+        NFS_SUPER_MAGIC => Some(NetworkFs::Nfs),
+        SMB_SUPER_MAGIC | CIFS_MAGIC_NUMBER | SMB2_MAGIC_NUMBER => Some(NetworkFs::Smb),
+        _ => None,
+    }
+}
+
 /// Detects whether the open file lives on a network filesystem.
 #[cfg(target_os = "linux")]
 pub fn network_fs(file: &File) -> io::Result<Option<NetworkFs>> {
-    const NFS_SUPER_MAGIC: i64 = 0x6969;
-    const SMB_SUPER_MAGIC: i64 = 0x517B;
-    const CIFS_MAGIC_NUMBER: i64 = 0xFF53_4D42;
-    const SMB2_MAGIC_NUMBER: i64 = 0xFE53_4D42;
     // SAFETY: statfs is plain old data; zeroed is a valid initial value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: valid fd and a writable statfs buffer that lives across the call.
@@ -109,12 +118,7 @@ pub fn network_fs(file: &File) -> io::Result<Option<NetworkFs>> {
         return Err(io::Error::last_os_error());
     }
     #[allow(clippy::unnecessary_cast)]
-    let magic = (st.f_type as i64) & 0xFFFF_FFFF;
-    Ok(match magic {
-        NFS_SUPER_MAGIC => Some(NetworkFs::Nfs),
-        SMB_SUPER_MAGIC | CIFS_MAGIC_NUMBER | SMB2_MAGIC_NUMBER => Some(NetworkFs::Smb),
-        _ => None,
-    })
+    Ok(classify_fs_magic(st.f_type as u64))
 }
 
 /// Off Linux the check is not implemented; every filesystem is accepted.
@@ -147,6 +151,12 @@ mod tests {
         reserve(&a, 10_000).unwrap();
         assert_eq!(a.metadata().unwrap().len(), 10_000);
         assert_eq!(network_fs(&a).unwrap(), None);
+        assert_eq!(classify_fs_magic(0x6969), Some(NetworkFs::Nfs));
+        assert_eq!(classify_fs_magic(0xFF53_4D42), Some(NetworkFs::Smb));
+        assert_eq!(classify_fs_magic(0xFE53_4D42), Some(NetworkFs::Smb));
+        assert_eq!(classify_fs_magic(0x517B), Some(NetworkFs::Smb));
+        assert_eq!(classify_fs_magic(0xEF53), None, "ext4");
+        assert_eq!(classify_fs_magic(0x0102_1994), None, "tmpfs");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
