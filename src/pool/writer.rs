@@ -240,3 +240,56 @@ fn resync_tail(region: &Region, st: &mut State) {
     st.tail_pos = st.head_pos;
     st.oldest_seq = st.next_seq;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::format::Geometry;
+
+    fn items<'a>(data: &'a [u8], n: usize) -> Vec<Item<'a, &'a str>> {
+        (0..n).map(|_| Item { data, tags: &[] }).collect()
+    }
+
+    #[test]
+    fn a_lock_hold_takes_at_most_batch_messages_max() {
+        let geo = Geometry::for_size(64 << 20, 0);
+        let at = items(b"1", limits::BATCH_MESSAGES_MAX);
+        assert_eq!(batch_len(&geo, &at), limits::BATCH_MESSAGES_MAX);
+        let past = items(b"1", limits::BATCH_MESSAGES_MAX + 1);
+        assert_eq!(batch_len(&geo, &past), limits::BATCH_MESSAGES_MAX);
+    }
+
+    #[test]
+    fn a_lock_hold_takes_at_most_batch_bytes_max_but_always_one_item() {
+        let geo = Geometry::for_size(64 << 20, 0);
+        // 1 KiB frames: exactly BATCH_BYTES_MAX bytes fit, one more frame does not.
+        let data = vec![b'7'; 1024 - 32];
+        let per_hold = limits::BATCH_BYTES_MAX / 1024;
+        let many = items(&data, per_hold + 1);
+        assert_eq!(batch_len(&geo, &many), per_hold);
+        let small = Geometry::for_size(64 * 1024, 0);
+        let big = vec![b'1'; (small.frame_bytes_max() - 32) as usize];
+        assert_eq!(
+            batch_len(&small, &items(&big, 3)),
+            1,
+            "half-ring frames go one per hold"
+        );
+    }
+
+    #[test]
+    fn append_places_frames_and_publishes_once() {
+        let region = Region::in_memory(64 * 1024, false).unwrap();
+        let mut w = Writer::default();
+        let mut out = Vec::new();
+        w.append(&region, &items(b"{\"a\":1}", 3), 42, false, &mut out)
+            .unwrap();
+        assert_eq!(out.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!(out.iter().all(|c| c.time_ns == 42));
+        let (st, _) = region.state().unwrap();
+        assert_eq!((st.oldest_seq, st.next_seq, st.newest_ns), (1, 4, 42));
+        // Time never goes backwards, even when the clock does.
+        w.append(&region, &items(b"2", 1), 7, false, &mut out)
+            .unwrap();
+        assert_eq!(out.last().map(|c| c.time_ns), Some(42));
+    }
+}
