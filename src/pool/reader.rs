@@ -341,14 +341,22 @@ pub fn get(region: &Region, seq: u64, buf: &mut FrameBuf) -> Result<Got, ReadErr
     if seq < view.state.oldest_seq || seq >= view.state.next_seq {
         return Ok(missing(&view));
     }
-    let Some(mut cur) = locate(region, &view, seq) else {
+    // A walk from the tail can race writers evicting around it: retry with a fresh view while the
+    // state keeps moving; only a failure on a stable state is corruption.
+    let mut cur = loop {
+        if let Some(c) = locate(region, &view, seq) {
+            break c;
+        }
+        let before = view.version;
         view = View::load(region)?;
         if seq < view.state.oldest_seq {
             return Ok(missing(&view));
         }
-        let offset = region.file_offset(view.state.tail_pos);
-        let why = "message not reachable from the tail";
-        return Err(ReadError::Corrupt { seq, offset, why });
+        if view.version == before {
+            let offset = region.file_offset(view.state.tail_pos);
+            let why = "message not reachable from the tail";
+            return Err(ReadError::Corrupt { seq, offset, why });
+        }
     };
     match read_next(region, &mut cur, &mut view, buf)? {
         Step::Frame => Ok(Got::Found),

@@ -391,3 +391,51 @@ fn batch_failure_keeps_earlier_records_and_names_the_failing_one() {
     );
     assert_eq!(p.get(2).unwrap().data, "1");
 }
+
+#[test]
+fn get_racing_a_wrapping_writer_is_right_or_not_found_never_corrupt() {
+    let t = TempDir::new("get-race");
+    let p = client(&t)
+        .create_pool(&PoolRef::name("race"), 64 * 1024)
+        .unwrap();
+    // Tiny messages: the ring holds several times more messages than the index has slots, so most
+    // lookups take the walk from the tail while the writer evicts around it.
+    let w = p.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let mut i = 0u64;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            w.append_json(
+                format!("{{\"i\":{i}}}").as_bytes(),
+                &[] as &[&str],
+                Durability::Fast,
+            )
+            .unwrap();
+            i += 1;
+        }
+    });
+    let mut rng = crate::support::Rng::new(3);
+    let (mut found, mut gone) = (0, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    while std::time::Instant::now() < deadline {
+        let Some((lo, hi)) = p.info().unwrap().bounds else {
+            continue;
+        };
+        let seq = lo + rng.below(hi - lo + 1);
+        match p.get(seq) {
+            Ok(m) => {
+                let v: serde_json::Value = serde_json::from_str(&m.data).unwrap();
+                assert_eq!(v["i"], seq - 1, "get({seq}) returned another message");
+                found += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::NotFound, "get({seq}): {e}");
+                gone += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(found > 100, "found {found}, gone {gone}");
+}
