@@ -104,7 +104,7 @@ pub struct Tail {
 impl Tail {
     pub(crate) fn new(pool: Pool, opts: TailOptions) -> Result<Tail> {
         let region = pool.inner.file.region();
-        let view = View::load(region).map_err(state_error)?;
+        let mut view = View::load(region).map_err(state_error)?;
         let mut pending_drop = None;
         let cur = match opts.start {
             TailStart::Edge => view.edge(),
@@ -114,7 +114,7 @@ impl Tail {
                     .next_seq
                     .saturating_sub(n)
                     .max(view.state.oldest_seq);
-                locate_or_oldest(&pool, &view, seq)
+                locate_or_oldest(&pool, &mut view, seq)?
             }
             TailStart::Since(seq) => {
                 if seq < view.state.oldest_seq {
@@ -123,7 +123,7 @@ impl Tail {
                 } else if seq >= view.state.next_seq {
                     view.edge()
                 } else {
-                    locate_or_oldest(&pool, &view, seq)
+                    locate_or_oldest(&pool, &mut view, seq)?
                 }
             }
             TailStart::SinceTime(t) => reader::seek_time(region, t).map_err(read_error)?,
@@ -272,8 +272,10 @@ impl Tail {
     }
 }
 
-fn locate_or_oldest(pool: &Pool, view: &View, seq: u64) -> Cursor {
-    reader::locate(pool.inner.file.region(), view, seq).unwrap_or_else(|| view.oldest())
+/// The cursor of `seq`, or of the oldest message if `seq` was evicted meanwhile.
+fn locate_or_oldest(pool: &Pool, view: &mut View, seq: u64) -> Result<Cursor> {
+    let found = reader::locate_stable(pool.inner.file.region(), view, seq).map_err(read_error)?;
+    Ok(found.unwrap_or_else(|| view.oldest()))
 }
 
 impl Iterator for Tail {

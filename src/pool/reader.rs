@@ -322,6 +322,31 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
     None
 }
 
+/// [`locate`], retried with a fresh view while writers keep moving the state (a walk from the tail
+/// can race eviction around it). `None` when `seq` left the pool; a failure on a stable state is
+/// corruption.
+pub fn locate_stable(
+    region: &Region,
+    view: &mut View,
+    seq: u64,
+) -> Result<Option<Cursor>, ReadError> {
+    loop {
+        if seq < view.state.oldest_seq || seq >= view.state.next_seq {
+            return Ok(None);
+        }
+        if let Some(c) = locate(region, view, seq) {
+            return Ok(Some(c));
+        }
+        let before = view.version;
+        *view = View::load(region)?;
+        if view.version == before {
+            let offset = region.file_offset(view.state.tail_pos);
+            let why = "message not reachable from the tail";
+            return Err(ReadError::Corrupt { seq, offset, why });
+        }
+    }
+}
+
 /// Result of [`get`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Got {
@@ -341,22 +366,8 @@ pub fn get(region: &Region, seq: u64, buf: &mut FrameBuf) -> Result<Got, ReadErr
     if seq < view.state.oldest_seq || seq >= view.state.next_seq {
         return Ok(missing(&view));
     }
-    // A walk from the tail can race writers evicting around it: retry with a fresh view while the
-    // state keeps moving; only a failure on a stable state is corruption.
-    let mut cur = loop {
-        if let Some(c) = locate(region, &view, seq) {
-            break c;
-        }
-        let before = view.version;
-        view = View::load(region)?;
-        if seq < view.state.oldest_seq {
-            return Ok(missing(&view));
-        }
-        if view.version == before {
-            let offset = region.file_offset(view.state.tail_pos);
-            let why = "message not reachable from the tail";
-            return Err(ReadError::Corrupt { seq, offset, why });
-        }
+    let Some(mut cur) = locate_stable(region, &mut view, seq)? else {
+        return Ok(missing(&view));
     };
     match read_next(region, &mut cur, &mut view, buf)? {
         Step::Frame => Ok(Got::Found),
