@@ -24,3 +24,8 @@ pub mod time;
 
 pub use api::{Client, Durability, Message, Pool, PoolInfo, PoolRef, Tail, TailEvent, TailOptions};
 pub use error::{Error, ErrorKind, Result};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
