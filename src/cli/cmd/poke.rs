@@ -29,9 +29,10 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
         args::Durability::Fast => Durability::Fast,
         args::Durability::Flush => Durability::Flush,
     };
-    let out = ctx.out(None, false);
     match &a.input {
         PokeInput::Arg(text) => {
+            // One message: pretty on a terminal, like every single-value output.
+            let out = ctx.out(None, false);
             let data = JsonText::parse(text.as_bytes())?;
             let m = retry.run(|| pool.append_text(&data, &a.tags, durability))?;
             let mut out = out;
@@ -42,7 +43,7 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
         PokeInput::File(path) => {
             let f = std::fs::File::open(path)
                 .map_err(|e| Error::io("cannot open the input file", e).with_path(path))?;
-            stream(ctx, &a, pool, durability, retry, out, f)
+            stream(ctx, &a, pool, durability, retry, stream_out(ctx), f)
         }
         PokeInput::Stdin => {
             if std::io::stdin().is_terminal() {
@@ -51,9 +52,14 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
                         .with_hint("pass a JSON value, e.g. plasmite poke chat '{\"msg\":\"hi\"}', or pipe records in"),
                 ));
             }
-            stream(ctx, &a, pool, durability, retry, out, std::io::stdin())
+            stream(ctx, &a, pool, durability, retry, stream_out(ctx), std::io::stdin())
         }
     }
+}
+
+/// Streams print one compact line per committed message, terminal or not.
+fn stream_out(ctx: &Ctx) -> Out {
+    ctx.out(Some(args::OutputFormat::Jsonl), false)
 }
 
 /// `--retry N --retry-delay D`: retries transient failures: opening a pool that is missing (another
