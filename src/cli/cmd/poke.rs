@@ -52,7 +52,15 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
                         .with_hint("pass a JSON value, e.g. plasmite poke chat '{\"msg\":\"hi\"}', or pipe records in"),
                 ));
             }
-            stream(ctx, &a, pool, durability, retry, stream_out(ctx), std::io::stdin())
+            stream(
+                ctx,
+                &a,
+                pool,
+                durability,
+                retry,
+                stream_out(ctx),
+                std::io::stdin(),
+            )
         }
     }
 }
