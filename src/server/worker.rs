@@ -1,0 +1,121 @@
+//! The threads that take requests from tiny_http and answer them.
+//!
+//! The pool grows on demand: a thread that takes a request while no other is waiting starts one more,
+//! up to one per connection (the proxy keeps at most one request per connection in flight), so a long
+//! tail never delays other requests. Spare threads end after `HTTP_WORKER_IDLE`, down to
+//! `HTTP_WORKERS_MIN`.
+
+use super::handlers::{self, Reply};
+use super::respond::{self, HttpError};
+use super::{tail, Shared};
+use crate::error::{Error, ErrorKind};
+use crate::limits;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[derive(Default)]
+pub(crate) struct Workers {
+    total: AtomicUsize,
+    idle: AtomicUsize,
+}
+
+impl Workers {
+    pub(crate) fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+}
+
+/// Starts one more worker if under `cap`.
+pub(crate) fn spawn(shared: &Arc<Shared>, cap: usize) -> bool {
+    let w = &shared.workers;
+    if w.total
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < cap).then_some(n + 1)
+        })
+        .is_err()
+    {
+        return false;
+    }
+    let sh = Arc::clone(shared);
+    let started = std::thread::Builder::new()
+        .name("plasmite-http".into())
+        .stack_size(limits::HTTP_THREAD_STACK_BYTES)
+        .spawn(move || run(sh));
+    if started.is_err() {
+        w.total.fetch_sub(1, Ordering::SeqCst);
+        return false;
+    }
+    true
+}
+
+fn cap(shared: &Shared) -> usize {
+    shared.limits.connections_max + limits::HTTP_WORKERS_MIN
+}
+
+fn run(shared: Arc<Shared>) {
+    let w = &shared.workers;
+    loop {
+        w.idle.fetch_add(1, Ordering::SeqCst);
+        let got = match shared.http() {
+            Some(http) => http.recv_timeout(limits::HTTP_WORKER_IDLE),
+            None => Ok(None),
+        };
+        let idle_now = w.idle.fetch_sub(1, Ordering::SeqCst) - 1;
+        if shared.stopping() {
+            break;
+        }
+        match got {
+            Ok(Some(req)) => {
+                if idle_now == 0 {
+                    spawn(&shared, cap(&shared));
+                }
+                handle(&shared, req);
+            }
+            Ok(None) => {
+                let retired = w
+                    .total
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        (n > limits::HTTP_WORKERS_MIN).then_some(n - 1)
+                    });
+                if retired.is_ok() {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    w.total.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Answers one request; a panic in a handler becomes a 500 envelope, never a dead thread.
+fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
+    let conn = handlers::conn_id(&req).and_then(|id| shared.conns.get(id));
+    let reply = catch_unwind(AssertUnwindSafe(|| {
+        handlers::reply(shared, conn.as_ref(), &mut req)
+    }))
+    .unwrap_or_else(|_| {
+        Reply::Error(HttpError::new(
+            500,
+            Error::new(
+                ErrorKind::Internal,
+                "the server failed while handling this request (a bug)",
+            ),
+        ))
+    });
+    match reply {
+        Reply::Json { status, body } => {
+            let _ = req.respond(respond::json(status, body, &[]));
+        }
+        Reply::Error(e) => {
+            let _ = req.respond(respond::error(&e));
+        }
+        Reply::Tail(plan) => {
+            let w = req.into_writer();
+            let _ = catch_unwind(AssertUnwindSafe(|| tail::stream(plan, w)));
+        }
+    }
+    if let Some(c) = conn {
+        c.response_done();
+    }
+}
