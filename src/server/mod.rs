@@ -168,6 +168,8 @@ pub(crate) struct Shared {
     pub(crate) tails: AtomicUsize,
     pub(crate) pools: pools::Pools,
     pub(crate) workers: worker::Workers,
+    /// Serializes connections to tiny_http (see `proxy::connect_backend`).
+    pub(crate) backend_gate: std::sync::Mutex<()>,
     refusers: AtomicUsize,
     stopping: AtomicBool,
     backend: Backend,
@@ -271,6 +273,7 @@ pub fn start(config: Config) -> Result<Running> {
         tails: AtomicUsize::new(0),
         pools: pools::Pools::new(Client::new(&config.dir)),
         workers: worker::Workers::default(),
+        backend_gate: std::sync::Mutex::new(()),
         refusers: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
         backend: Backend {

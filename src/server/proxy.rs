@@ -52,7 +52,7 @@ pub(crate) fn run(shared: Arc<Shared>, sock: TcpStream) {
             Some(id) => ClientStream::Tls(super::tls::TlsConn::new(sock, id)?),
             _ => ClientStream::Plain(sock),
         };
-        let backend = UnixStream::connect(&shared.backend_path)?;
+        let backend = connect_backend(&shared)?;
         Ok((client, backend))
     })();
     let Ok((client, backend)) = setup else {
@@ -80,6 +80,49 @@ pub(crate) fn run(shared: Arc<Shared>, sock: TcpStream) {
     }
     read_loop(&shared, &conn);
     drop(slot);
+}
+
+/// Opens a private connection to tiny_http and waits until tiny_http serves it.
+///
+/// tiny_http hands each new connection to a thread pool that can leave a task queued behind busy
+/// threads when several connections arrive at once (its idle count is read before woken threads
+/// decrement it). Connections are therefore opened one at a time, each proven live by a `/healthz`
+/// round trip before the next: with at most one task in flight the pool always sees its true idle
+/// count and starts a thread when none is free.
+fn connect_backend(shared: &Shared) -> std::io::Result<UnixStream> {
+    let _one_at_a_time = shared
+        .backend_gate
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let s = UnixStream::connect(&shared.backend_path)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    (&s).write_all(b"GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n")?;
+    let mut got = Vec::with_capacity(512);
+    let mut buf = [0u8; 512];
+    loop {
+        let n = (&s).read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other("the HTTP parser closed the probe"));
+        }
+        got.extend_from_slice(buf.get(..n).unwrap_or_default());
+        if let Some(end) = head::find_end(&got, 0) {
+            let head = String::from_utf8_lossy(got.get(..end).unwrap_or_default()).to_lowercase();
+            let len: usize = head
+                .split("content-length:")
+                .nth(1)
+                .and_then(|r| r.split("\r\n").next())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if got.len() >= end + len {
+                break;
+            }
+        }
+        if got.len() > 64 * 1024 {
+            return Err(std::io::Error::other("unexpected probe answer"));
+        }
+    }
+    s.set_read_timeout(None)?;
+    Ok(s)
 }
 
 /// How the reader stops.

@@ -73,6 +73,16 @@ fn run(shared: Arc<Shared>) {
                 handle(&shared, req);
             }
             Ok(None) => {
+                // tiny_http's timed wait can swallow the wake-up of a request pushed as it times
+                // out: look once more before going.
+                if let Some(Ok(Some(req))) = shared.http().map(|h| h.try_recv()) {
+                    handle(&shared, req);
+                    continue;
+                }
+                // Retire only while another thread waits, so a request never sits unseen.
+                if w.idle.load(Ordering::SeqCst) == 0 {
+                    continue;
+                }
                 let retired = w
                     .total
                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {

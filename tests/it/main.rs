@@ -4,5 +4,8 @@ mod api;
 mod corruption;
 mod model;
 mod multiproc;
+mod server;
+mod server_limits;
+mod server_tail;
 mod support;
 mod tail;
