@@ -166,8 +166,10 @@ impl Inbox {
         }
     }
 
-    /// Reads once into free space, growing the buffer up to `cap` bytes. Ok(0) = end of stream.
-    fn fill(&mut self, client: &ClientStream, cap: usize) -> std::io::Result<usize> {
+    /// Reads once into free space, growing the buffer up to `cap` bytes. `Some(0)` is the end of the
+    /// stream; `None` means TLS records arrived without application data (the caller re-checks its
+    /// deadlines, so such records cannot keep a connection alive).
+    fn fill(&mut self, client: &ClientStream, cap: usize) -> std::io::Result<Option<usize>> {
         if self.end == self.buf.len() {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -190,7 +192,7 @@ impl Inbox {
             match client.read(&mut self.scratch, free) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Ok(n) => {
-                    self.end += n;
+                    self.end += n.unwrap_or(0);
                     return Ok(n);
                 }
                 Err(e) => return Err(e),
@@ -314,8 +316,14 @@ fn read_head(shared: &Shared, conn: &Conn, inbox: &mut Inbox) -> Result<Head, St
             return Err(Stop::Quiet);
         }
         match inbox.fill(&conn.client, lim.head_bytes_max + BUF_MIN) {
-            Ok(0) => return Err(Stop::Quiet),
-            Ok(_) => {}
+            Ok(Some(0)) => return Err(Stop::Quiet),
+            Ok(Some(_)) => {}
+            // A TLS handshake in progress counts as the start of the request head.
+            Ok(None) => {
+                if conn.client.handshaking() {
+                    first_byte.get_or_insert_with(Instant::now);
+                }
+            }
             Err(e) if timed_out(&e) => {}
             Err(_) => return Err(Stop::Quiet),
         }
@@ -369,7 +377,7 @@ fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Resu
             return Err(Stop::Quiet);
         }
         match inbox.fill(&conn.client, BUF_BODY) {
-            Ok(0) => return Err(Stop::Quiet),
+            Ok(Some(0)) => return Err(Stop::Quiet),
             Ok(_) => {}
             Err(e) if timed_out(&e) => continue,
             Err(_) => return Err(Stop::Quiet),
@@ -402,7 +410,7 @@ fn watch_until_closed(shared: &Shared, conn: &Conn, inbox: &mut Inbox) -> Stop {
         inbox.start = 0;
         inbox.end = 0;
         match inbox.fill(&conn.client, BUF_MIN) {
-            Ok(0) => return Stop::Quiet,
+            Ok(Some(0)) => return Stop::Quiet,
             Ok(_) => {}
             Err(e) if timed_out(&e) && conn.activity().0 => {}
             Err(_) => return Stop::Quiet,
@@ -429,8 +437,8 @@ fn linger(conn: &Conn, inbox: &mut Inbox) {
         inbox.start = 0;
         inbox.end = 0;
         match inbox.fill(&conn.client, BUF_BODY) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => drained += n,
+            Ok(Some(0)) | Err(_) => break,
+            Ok(n) => drained += n.unwrap_or(0),
         }
     }
     conn.close();

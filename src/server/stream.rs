@@ -20,15 +20,25 @@ impl ClientStream {
         }
     }
 
-    /// Reads plaintext; 0 at the end of the stream. `scratch` is the TLS ciphertext buffer.
-    pub(crate) fn read(&self, scratch: &mut [u8], out: &mut [u8]) -> io::Result<usize> {
+    /// Reads plaintext: `Some(0)` at the end of the stream, `None` when TLS records arrived without
+    /// application data. `scratch` is the TLS ciphertext buffer.
+    pub(crate) fn read(&self, scratch: &mut [u8], out: &mut [u8]) -> io::Result<Option<usize>> {
         match self {
             ClientStream::Plain(s) => {
                 let _ = scratch;
-                (&*s).read(out)
+                (&*s).read(out).map(Some)
             }
             #[cfg(feature = "tls")]
             ClientStream::Tls(t) => t.read(scratch, out),
+        }
+    }
+
+    /// Whether a TLS handshake is still in progress.
+    pub(crate) fn handshaking(&self) -> bool {
+        match self {
+            ClientStream::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            ClientStream::Tls(t) => t.handshaking(),
         }
     }
 

@@ -182,24 +182,39 @@ impl TlsConn {
             .map_err(|_| std::io::Error::other("TLS state poisoned"))
     }
 
-    /// Reads plaintext; drives the handshake as needed. `scratch` holds ciphertext between calls.
-    /// Returns 0 at the end of the stream (close_notify or TCP end).
-    pub(crate) fn read(&self, scratch: &mut [u8], out: &mut [u8]) -> std::io::Result<usize> {
+    /// Whether the handshake is still in progress.
+    pub(crate) fn handshaking(&self) -> bool {
+        self.lock().map(|c| c.is_handshaking()).unwrap_or(false)
+    }
+
+    /// Reads plaintext, driving the handshake as needed: `Some(0)` at the end of the stream
+    /// (close_notify or TCP end), `None` when the records read carried no application data (so the
+    /// caller's deadlines are checked between records).
+    pub(crate) fn read(
+        &self,
+        scratch: &mut [u8],
+        out: &mut [u8],
+    ) -> std::io::Result<Option<usize>> {
         use std::io::{ErrorKind, Read};
+        let mut fed = false;
         loop {
             {
                 let mut c = self.lock()?;
                 match c.reader().read(out) {
-                    Ok(n) => return Ok(n),
+                    Ok(n) => return Ok(Some(n)),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                    Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(0),
+                    Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(Some(0)),
                     Err(e) => return Err(e),
                 }
             }
+            if fed {
+                return Ok(None);
+            }
             let n = (&self.sock).read(scratch)?;
             if n == 0 {
-                return Ok(0);
+                return Ok(Some(0));
             }
+            fed = true;
             let mut c = self.lock()?;
             let mut rest = scratch.get(..n).unwrap_or_default();
             while !rest.is_empty() {
