@@ -134,7 +134,10 @@ impl Remote {
     /// A client for the pool at `url`.
     pub fn new(url: &str, opts: &Options) -> Result<Remote> {
         let url = parse_url(url)?;
-        let mut cfg = ureq::Agent::config_builder()
+        if !url.https && opts.tls_ca.is_some() {
+            return Err(Error::usage("--tls-ca only applies to https URLs"));
+        }
+        let cfg = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None)
             .max_redirects(0)
@@ -142,17 +145,17 @@ impl Remote {
             .timeout_global(Some(limits::REMOTE_REQUEST_TIMEOUT))
             .max_response_header_size(limits::REMOTE_RESPONSE_HEAD_BYTES_MAX)
             .user_agent(format!("plasmite/{}", env!("CARGO_PKG_VERSION")));
+        #[cfg(feature = "tls")]
+        let cfg = if url.https {
+            cfg.tls_config(tls_config(opts)?)
+        } else {
+            cfg
+        };
+        #[cfg(not(feature = "tls"))]
         if url.https {
-            #[cfg(feature = "tls")]
-            {
-                cfg = cfg.tls_config(tls_config(opts)?);
-            }
-            #[cfg(not(feature = "tls"))]
-            return Err(Error::usage(
-                "https URLs need TLS, which is not compiled in (built without the `tls` feature)",
-            ));
-        } else if opts.tls_ca.is_some() {
-            return Err(Error::usage("--tls-ca only applies to https URLs"));
+            return Err(crate::server::tls::require()
+                .err()
+                .unwrap_or_else(|| Error::usage("TLS is not compiled in")));
         }
         Ok(Remote {
             agent: cfg.build().into(),

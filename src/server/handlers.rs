@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub(crate) enum Reply {
     Json { status: u16, body: Vec<u8> },
     Error(HttpError),
-    Tail(TailPlan),
+    Tail(Box<TailPlan>),
 }
 
 fn ok(body: Vec<u8>) -> Result<Reply, HttpError> {

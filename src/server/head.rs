@@ -257,6 +257,7 @@ fn content_length(v: &[u8]) -> Result<u64, HeadError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)] // tests may panic
 mod tests {
     use super::*;
 

@@ -49,7 +49,7 @@ pub(crate) fn run(shared: Arc<Shared>, sock: TcpStream) {
     let setup = (|| -> std::io::Result<(ClientStream, UnixStream)> {
         let client = match &shared.tls {
             #[cfg(feature = "tls")]
-            Some(id) => ClientStream::Tls(super::tls::TlsConn::new(sock, id)?),
+            Some(id) => ClientStream::Tls(Box::new(super::tls::TlsConn::new(sock, id)?)),
             _ => ClientStream::Plain(sock),
         };
         let backend = connect_backend(&shared)?;

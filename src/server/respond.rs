@@ -43,7 +43,7 @@ pub fn reason(status: u16) -> &'static str {
 #[derive(Debug)]
 pub struct HttpError {
     pub status: u16,
-    pub error: Error,
+    pub error: Box<Error>,
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -51,7 +51,7 @@ impl HttpError {
     pub fn new(status: u16, error: Error) -> HttpError {
         HttpError {
             status,
-            error,
+            error: Box::new(error),
             headers: Vec::new(),
         }
     }

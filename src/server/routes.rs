@@ -117,6 +117,7 @@ pub fn number(what: &str, text: &str) -> Result<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)] // tests may panic
 mod tests {
     use super::*;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 pub(crate) enum ClientStream {
     Plain(TcpStream),
     #[cfg(feature = "tls")]
-    Tls(super::tls::TlsConn),
+    Tls(Box<super::tls::TlsConn>),
 }
 
 impl ClientStream {

@@ -98,11 +98,11 @@ pub(crate) fn plan(
         deadline: Some(Instant::now() + timeout),
         ..Default::default()
     })?;
-    Ok(Reply::Tail(TailPlan {
+    Ok(Reply::Tail(Box::new(TailPlan {
         tail,
         conn: conn.cloned(),
         _slot: slot,
-    }))
+    })))
 }
 
 /// Room left before each chunk for its size line (up to 8 hex digits and CRLF).
@@ -115,7 +115,7 @@ enum Step {
 }
 
 /// Streams the tail to `w` (the raw connection), from the status line to the last chunk.
-pub(crate) fn stream(mut plan: TailPlan, mut w: Box<dyn Write + Send>) {
+pub(crate) fn stream(mut plan: Box<TailPlan>, mut w: Box<dyn Write + Send>) {
     if let Some(c) = &plan.conn {
         if !c.set_tail(plan.tail.canceller()) {
             return;

@@ -290,6 +290,7 @@ pub fn error_from_envelope(v: &serde_json::Value) -> Option<Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)] // tests may panic
 mod tests {
     use super::*;
 

@@ -188,7 +188,8 @@ fn server_errors_keep_their_kind_and_exit_code() {
     let ro = serve(t.path(), |c| c.access = plasmite::server::Access::ReadOnly);
     let url = format!("http://{}/p", s.addr());
     let tf = token_file.to_str().unwrap();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, i32, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, i32, &'a str);
+    let cases: Vec<Case> = vec![
         (vec!["get", &url, "1"], vec![], 6, "Permission"),
         (
             vec!["get", &url, "1", "--token-file", tf],
