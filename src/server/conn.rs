@@ -26,6 +26,8 @@ pub(crate) struct Conn {
 
 struct State {
     in_flight: bool,
+    /// The reader waits in `begin_request` (only then is a notification needed).
+    waiting: bool,
     /// When the last response ended (or the connection opened): the idle clock.
     idle_since: Instant,
     tail: Option<Canceller>,
@@ -46,6 +48,7 @@ impl Conn {
             backend,
             state: Mutex::new(State {
                 in_flight: false,
+                waiting: false,
                 idle_since: Instant::now(),
                 tail: None,
                 closed: false,
@@ -65,8 +68,10 @@ impl Conn {
     pub(crate) fn begin_request(&self) -> bool {
         let mut s = self.lock();
         while s.in_flight && !s.closed {
+            s.waiting = true;
             s = self.cv.wait(s).unwrap_or_else(|p| p.into_inner());
         }
+        s.waiting = false;
         if s.closed {
             return false;
         }
@@ -79,8 +84,11 @@ impl Conn {
         let mut s = self.lock();
         s.in_flight = false;
         s.idle_since = Instant::now();
+        let waiting = s.waiting;
         drop(s);
-        self.cv.notify_all();
+        if waiting {
+            self.cv.notify_all();
+        }
     }
 
     /// Whether a request is in flight, and since when the connection is idle otherwise.

@@ -25,6 +25,8 @@ pub struct Head {
     pub close: bool,
     /// The minor HTTP version: 0 or 1.
     pub minor: u8,
+    /// `Expect: 100-continue` was sent.
+    pub expect_continue: bool,
 }
 
 /// Why a head was refused; [`HeadError::status`] gives the HTTP status.
@@ -103,6 +105,7 @@ pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
         content_length: 0,
         close: false,
         minor,
+        expect_continue: false,
     };
     let mut keep_alive = false;
     let mut length: Option<u64> = None;
@@ -131,6 +134,7 @@ pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
             if !value.eq_ignore_ascii_case(b"100-continue") {
                 return Err(HeadError::Expectation);
             }
+            out.expect_continue = true;
         } else if name.eq_ignore_ascii_case(b"connection") {
             for token in value.split(|&b| b == b',').map(trim) {
                 if token.eq_ignore_ascii_case(b"close") {
@@ -155,6 +159,20 @@ pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
         out.close = true;
     }
     Ok(out)
+}
+
+/// The head (validated by [`parse`]) without its `Expect` lines, for a proxy that answers
+/// `100 Continue` itself. The blank line is kept.
+pub fn without_expect(head: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len());
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let name = line.split(|&b| b == b':').next().unwrap_or_default();
+        if line.contains(&b':') && name.eq_ignore_ascii_case(b"expect") {
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
 }
 
 /// Splits CRLF-terminated lines, refusing bare CR or LF.
@@ -283,6 +301,7 @@ mod tests {
         let h = p("POST /v0/pools/a/append HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\nExpect: 100-Continue\r\n\r\n")
             .unwrap();
         assert_eq!((h.content_length, h.close, h.minor), (12, false, 1));
+        assert!(h.expect_continue);
         let h = p("GET /healthz HTTP/1.0\r\n\r\n").unwrap();
         assert!(h.close);
         let h = p("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap();
@@ -335,6 +354,16 @@ mod tests {
         assert_eq!(
             p(&format!("GET / HTTP/1.1\r\n{many}\r\n")),
             Err(HeadError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn expect_lines_are_removed_and_nothing_else() {
+        let h =
+            b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nX-Expect: 1\r\nContent-Length: 2\r\n\r\n";
+        assert_eq!(
+            without_expect(h),
+            b"POST / HTTP/1.1\r\nX-Expect: 1\r\nContent-Length: 2\r\n\r\n".to_vec()
         );
     }
 

@@ -151,9 +151,21 @@ struct Inbox {
     start: usize,
     end: usize,
     scratch: Vec<u8>,
+    /// The read timeout set on the socket now.
+    wait: Duration,
 }
 
 impl Inbox {
+    /// Makes reads wait at most `wait`. The socket option is only changed when it must be shorter,
+    /// or is much shorter than needed: a read that times out early just re-checks its deadline.
+    fn set_wait(&mut self, client: &ClientStream, wait: Duration) -> std::io::Result<()> {
+        if wait < self.wait || wait > self.wait.saturating_mul(2) {
+            client.set_read_timeout(wait)?;
+            self.wait = wait;
+        }
+        Ok(())
+    }
+
     fn data(&self) -> &[u8] {
         self.buf.get(self.start..self.end).unwrap_or_default()
     }
@@ -217,6 +229,7 @@ fn read_loop(shared: &Shared, conn: &Conn) {
         start: 0,
         end: 0,
         scratch: Vec::new(),
+        wait: Duration::MAX,
     };
     let stop = loop {
         let head = match read_head(shared, conn, &mut inbox) {
@@ -312,7 +325,7 @@ fn read_head(shared: &Shared, conn: &Conn, inbox: &mut Inbox) -> Result<Head, St
                 },
             },
         };
-        if conn.client.set_read_timeout(wait).is_err() {
+        if inbox.set_wait(&conn.client, wait).is_err() {
             return Err(Stop::Quiet);
         }
         match inbox.fill(&conn.client, lim.head_bytes_max + BUF_MIN) {
@@ -341,13 +354,27 @@ fn too_large_head(max: usize) -> Stop {
 }
 
 /// Forwards one request: its head stamped with the connection id, then its body as it arrives.
+/// `Expect: 100-continue` is answered here (tiny_http's own answer would travel behind ours).
 fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Result<(), Stop> {
     let data = inbox.data();
-    let head_bytes = data.get(..head.len.saturating_sub(2)).unwrap_or_default();
     let mut left = head.content_length;
     let now_body = (left as usize).min(data.len().saturating_sub(head.len));
     let mut out = Vec::with_capacity(head.len + 40 + now_body);
-    out.extend_from_slice(head_bytes);
+    let head_bytes = data.get(..head.len).unwrap_or_default();
+    if head.expect_continue {
+        if (now_body as u64) < left
+            && conn
+                .client
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .is_err()
+        {
+            return Err(Stop::Quiet);
+        }
+        out.extend_from_slice(&head::without_expect(head_bytes));
+    } else {
+        out.extend_from_slice(head_bytes);
+    }
+    out.truncate(out.len().saturating_sub(2));
     out.extend_from_slice(format!("{CONN_HEADER}: {}\r\n\r\n", conn.id).as_bytes());
     out.extend_from_slice(data.get(head.len..head.len + now_body).unwrap_or_default());
     inbox.consume(head.len + now_body);
@@ -373,7 +400,7 @@ fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Resu
                 cut_short: true,
             });
         };
-        if conn.client.set_read_timeout(wait).is_err() {
+        if inbox.set_wait(&conn.client, wait).is_err() {
             return Err(Stop::Quiet);
         }
         match inbox.fill(&conn.client, BUF_BODY) {
@@ -404,7 +431,7 @@ fn watch_until_closed(shared: &Shared, conn: &Conn, inbox: &mut Inbox) -> Stop {
             (true, _) => IN_FLIGHT_SLICE,
             (false, _) => shared.limits.idle_timeout,
         };
-        if conn.client.set_read_timeout(wait).is_err() {
+        if inbox.set_wait(&conn.client, wait).is_err() {
             return Stop::Quiet;
         }
         inbox.start = 0;
@@ -431,7 +458,7 @@ fn linger(conn: &Conn, inbox: &mut Inbox) {
         else {
             break;
         };
-        if conn.client.set_read_timeout(wait).is_err() {
+        if inbox.set_wait(&conn.client, wait).is_err() {
             break;
         }
         inbox.start = 0;

@@ -2,6 +2,7 @@
 //! answer carries (`plasmite-version: 0`, a JSON content type).
 
 use crate::error::{Error, ErrorKind};
+use std::io::Write;
 
 /// The protocol version header, on every answer.
 pub const VERSION_HEADER: (&str, &str) = ("plasmite-version", "0");
@@ -83,20 +84,31 @@ pub fn raw_error(status: u16, e: &Error) -> Vec<u8> {
 
 /// [`raw_error`] with extra headers.
 pub fn raw_error_with(status: u16, e: &Error, headers: &[(&str, &str)]) -> Vec<u8> {
-    let body = envelope(e);
-    let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}: {}\r\nConnection: close\r\n",
+    let mut all = headers.to_vec();
+    all.push(("Connection", "close"));
+    raw(status, &all, &envelope(e), false)
+}
+
+/// A complete HTTP/1.1 answer with a JSON body: status line, `Content-Type`, `Content-Length`,
+/// `plasmite-version`, `Cache-Control`, then `headers`. `head_only` (a HEAD request) leaves the body
+/// out.
+pub fn raw(status: u16, headers: &[(&str, &str)], body: &[u8], head_only: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 160);
+    let _ = write!(
+        out,
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}: {}\r\nCache-Control: no-store\r\n",
         reason(status),
         body.len(),
         VERSION_HEADER.0,
         VERSION_HEADER.1
-    )
-    .into_bytes();
+    );
     for (k, v) in headers {
-        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        let _ = write!(out, "{k}: {v}\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&body);
+    if !head_only {
+        out.extend_from_slice(body);
+    }
     out
 }
 

@@ -10,6 +10,7 @@ use super::conn::Conn;
 use super::handlers::Reply;
 use super::respond::{envelope, HttpError, VERSION_HEADER};
 use super::routes::{number, query};
+use super::stream::ClientStream;
 use super::wire::write_drop;
 use super::Shared;
 use crate::api::{Tail, TailEventRef, TailOptions, TailStart};
@@ -114,13 +115,15 @@ enum Step {
     Fatal,
 }
 
-/// Streams the tail to `w` (the raw connection), from the status line to the last chunk.
-pub(crate) fn stream(mut plan: Box<TailPlan>, mut w: Box<dyn Write + Send>) {
+/// Streams the tail to the client, from the status line to the last chunk. False when the client
+/// could not be written to.
+pub(crate) fn stream(mut plan: Box<TailPlan>, client: &ClientStream) -> bool {
     if let Some(c) = &plan.conn {
         if !c.set_tail(plan.tail.canceller()) {
-            return;
+            return true;
         }
     }
+    let w = &mut ClientWriter(client);
     let head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/jsonl\r\nTransfer-Encoding: chunked\r\n\
          {}: {}\r\n{NEXT_SEQ_HEADER}: {}\r\nCache-Control: no-store\r\n\r\n",
@@ -128,15 +131,26 @@ pub(crate) fn stream(mut plan: Box<TailPlan>, mut w: Box<dyn Write + Send>) {
         VERSION_HEADER.1,
         plan.tail.next_seq()
     );
-    if w.write_all(head.as_bytes()).and_then(|_| w.flush()).is_ok() {
-        pump(&mut plan.tail, &mut w);
-    }
+    let ok = w.write_all(head.as_bytes()).is_ok() && pump(&mut plan.tail, w);
     if let Some(c) = &plan.conn {
         c.clear_tail();
     }
+    ok
 }
 
-fn pump(tail: &mut Tail, w: &mut Box<dyn Write + Send>) {
+/// `Write` over the shared client stream (each write is sent whole).
+struct ClientWriter<'a>(&'a ClientStream);
+
+impl Write for ClientWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(buf).map(|_| buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn pump(tail: &mut Tail, w: &mut ClientWriter<'_>) -> bool {
     let chunk_max = crate::limits::HTTP_TAIL_CHUNK_BYTES;
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut done = false;
@@ -157,22 +171,21 @@ fn pump(tail: &mut Tail, w: &mut Box<dyn Write + Send>) {
         }
         if buf.len() > PAD && write_chunk(w, &mut buf).is_err() {
             tail.canceller().cancel();
-            return;
+            return false;
         }
     }
-    let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
+    w.write_all(b"0\r\n\r\n").is_ok()
 }
 
 /// Frames `buf[PAD..]` as one chunk (the size line goes right before the data) and sends it.
-fn write_chunk(w: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) -> std::io::Result<()> {
+fn write_chunk(w: &mut ClientWriter<'_>, buf: &mut Vec<u8>) -> std::io::Result<()> {
     let size = format!("{:x}\r\n", buf.len() - PAD);
     let start = PAD - size.len();
     if let Some(dst) = buf.get_mut(start..PAD) {
         dst.copy_from_slice(size.as_bytes());
     }
     buf.extend_from_slice(b"\r\n");
-    w.write_all(buf.get(start..).unwrap_or_default())?;
-    w.flush()
+    w.write_all(buf.get(start..).unwrap_or_default())
 }
 
 /// Appends the next event as one line.

@@ -50,10 +50,7 @@ pub fn members(text: &[u8]) -> Result<Vec<(String, &[u8])>> {
     } else {
         loop {
             let (key, after) = value_at(text, p)?;
-            if key.first() != Some(&b'"') {
-                return Err(bad("expected a member name"));
-            }
-            let key: String = serde_json::from_slice(key).map_err(bad)?;
+            let key = decode_string(key).ok_or_else(|| bad("expected a member name"))?;
             p = skip_ws(text, after);
             if text.get(p) != Some(&b':') {
                 return Err(bad("expected ':' after a member name"));
@@ -75,6 +72,35 @@ pub fn members(text: &[u8]) -> Result<Vec<(String, &[u8])>> {
         return Err(bad("data after the object"));
     }
     Ok(out)
+}
+
+/// A JSON string already validated by the scanner, decoded (escapes are rare: only then serde_json).
+fn decode_string(raw: &[u8]) -> Option<String> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if inner.contains(&b'\\') {
+        serde_json::from_slice(raw).ok()
+    } else {
+        std::str::from_utf8(inner).ok().map(str::to_owned)
+    }
+}
+
+/// A whole number written as plain digits, else through serde_json (which refuses signs and
+/// fractions).
+fn decode_u64(raw: &[u8]) -> Option<u64> {
+    if !raw.is_empty() && raw.len() < 20 && raw.iter().all(u8::is_ascii_digit) {
+        return Some(raw.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
+    }
+    serde_json::from_slice(raw).ok()
+}
+
+/// Compact JSON text of a value the scanner already validated (compacted only if it has whitespace).
+fn data_text(raw: &[u8]) -> Result<String> {
+    if raw.iter().any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        return Ok(JsonText::parse(raw)?.as_str().to_owned());
+    }
+    std::str::from_utf8(raw)
+        .map(str::to_owned)
+        .map_err(|_| bad("invalid UTF-8"))
 }
 
 /// The members of a request body, refusing unknown and repeated names.
@@ -99,8 +125,8 @@ fn field<'a>(m: &[(String, &'a [u8])], name: &str) -> Option<&'a [u8]> {
 fn string_field(m: &[(String, &[u8])], name: &str) -> Result<Option<String>> {
     field(m, name)
         .map(|raw| {
-            serde_json::from_slice::<String>(raw)
-                .map_err(|_| Error::usage(format!("field {name:?} must be a string")))
+            decode_string(raw)
+                .ok_or_else(|| Error::usage(format!("field {name:?} must be a string")))
         })
         .transpose()
 }
@@ -108,10 +134,18 @@ fn string_field(m: &[(String, &[u8])], name: &str) -> Result<Option<String>> {
 fn u64_field(m: &[(String, &[u8])], name: &str) -> Result<Option<u64>> {
     field(m, name)
         .map(|raw| {
-            serde_json::from_slice::<u64>(raw)
-                .map_err(|_| Error::usage(format!("field {name:?} must be a whole number")))
+            decode_u64(raw)
+                .ok_or_else(|| Error::usage(format!("field {name:?} must be a whole number")))
         })
         .transpose()
+}
+
+fn tags_of(raw: &[u8]) -> Result<Vec<String>> {
+    if raw == b"[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice::<Vec<String>>(raw)
+        .map_err(|_| Error::usage("\"tags\" must be an array of strings"))
 }
 
 fn required<T>(v: Option<T>, name: &str) -> Result<T> {
@@ -151,8 +185,7 @@ pub fn parse_append(body: &[u8]) -> Result<AppendRequest> {
         (t, d) => t.or(d),
     };
     let tags = match tags_raw {
-        Some(raw) => serde_json::from_slice::<Vec<String>>(raw)
-            .map_err(|_| Error::usage("\"tags\" must be an array of strings"))?,
+        Some(raw) => tags_of(raw)?,
         None => Vec::new(),
     };
     let durability = match string_field(&m, "durability")? {
@@ -232,15 +265,14 @@ pub fn parse_message(raw: &[u8]) -> Result<Message> {
     let time_ns = crate::time::parse_rfc3339(&time).map_err(|e| bad(format!("time: {e}")))?;
     let meta = members(meta)?;
     let tags = match field(&meta, "tags").or_else(|| field(&meta, "descrips")) {
-        Some(raw) => serde_json::from_slice::<Vec<String>>(raw).map_err(bad)?,
+        Some(raw) => tags_of(raw)?,
         None => Vec::new(),
     };
-    let data = JsonText::parse(data)?;
     Ok(Message {
         seq,
         time_ns,
         tags,
-        data: data.as_str().to_owned(),
+        data: data_text(data)?,
     })
 }
 

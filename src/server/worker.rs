@@ -99,6 +99,10 @@ fn run(shared: Arc<Shared>) {
 }
 
 /// Answers one request; a panic in a handler becomes a 500 envelope, never a dead thread.
+///
+/// Answers are written straight to the client connection: tiny_http's writer would add a copy through
+/// the private socket and a thread hop. tiny_http is then given an empty writer for the request, so
+/// it writes nothing and keeps its order of requests.
 fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
     let conn = handlers::conn_id(&req).and_then(|id| shared.conns.get(id));
     let reply = catch_unwind(AssertUnwindSafe(|| {
@@ -113,19 +117,65 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
             ),
         ))
     });
-    match reply {
+    let Some(conn) = conn else {
+        // Not from a client connection (the proxy's liveness probe): answer through tiny_http.
+        let _ = match reply {
+            Reply::Json { status, body } => req.respond(respond::json(status, body, &[])),
+            Reply::Error(e) => req.respond(respond::error(&e)),
+            Reply::Tail(_) => Ok(()),
+        };
+        return;
+    };
+    let head_only = req.method() == &tiny_http::Method::Head;
+    let connection = connection_header(&req);
+    let sent = match reply {
         Reply::Json { status, body } => {
-            let _ = req.respond(respond::json(status, body, &[]));
+            let mut h = Vec::new();
+            h.extend(connection.map(|v| ("Connection", v)));
+            conn.client
+                .write_all(&respond::raw(status, &h, &body, head_only))
+                .is_ok()
         }
         Reply::Error(e) => {
-            let _ = req.respond(respond::error(&e));
+            let mut h: Vec<(&str, &str)> =
+                e.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            h.extend(connection.map(|v| ("Connection", v)));
+            conn.client
+                .write_all(&respond::raw(
+                    e.status,
+                    &h,
+                    &respond::envelope(&e.error),
+                    head_only,
+                ))
+                .is_ok()
         }
         Reply::Tail(plan) => {
-            let w = req.into_writer();
-            let _ = catch_unwind(AssertUnwindSafe(|| tail::stream(plan, w)));
+            catch_unwind(AssertUnwindSafe(|| tail::stream(plan, &conn.client))).unwrap_or(false)
         }
+    };
+    drop(req.into_writer());
+    if !sent {
+        // The client stopped reading or went away.
+        conn.kill();
     }
-    if let Some(c) = conn {
-        c.response_done();
+    conn.response_done();
+}
+
+/// The `Connection` header of the answer: `close` when the request ends the connection, `keep-alive`
+/// for an HTTP/1.0 request asking to keep it.
+fn connection_header(req: &tiny_http::Request) -> Option<&'static str> {
+    let asked = handlers::header(req, "Connection").map(str::to_ascii_lowercase);
+    let has = |t: &str| {
+        asked
+            .as_deref()
+            .is_some_and(|a| a.split(',').any(|x| x.trim() == t))
+    };
+    let old = req.http_version() == &tiny_http::HTTPVersion(1, 0);
+    if has("close") || (old && !has("keep-alive")) {
+        Some("close")
+    } else if old {
+        Some("keep-alive")
+    } else {
+        None
     }
 }
