@@ -95,7 +95,10 @@ fn decode_u64(raw: &[u8]) -> Option<u64> {
 
 /// Compact JSON text of a value the scanner already validated (compacted only if it has whitespace).
 fn data_text(raw: &[u8]) -> Result<String> {
-    if raw.iter().any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+    if raw
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
         return Ok(JsonText::parse(raw)?.as_str().to_owned());
     }
     std::str::from_utf8(raw)

@@ -386,3 +386,47 @@ fn a_pool_replaced_behind_the_server_is_reopened_not_written_through_a_stale_han
         .unwrap();
     assert_eq!(local.get(1).unwrap().data, "\"x\"");
 }
+
+#[test]
+fn expect_continue_head_and_http_1_0_are_framed_right() {
+    let t = TempDir::new("srv-framing");
+    make_pool(t.path(), "p", None);
+    let s = serve(t.path(), |_| {});
+    // 100-continue: the interim answer comes first, then the real one after the body.
+    let mut c = HttpConn::open(s.addr());
+    let body = r#"{"data":{"x":1}}"#;
+    c.send(
+        format!(
+            "POST /v0/pools/p/append HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let interim = c.read_response_head_only();
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    c.send(body.as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.json()["message"]["seq"].as_u64(), Some(1));
+    // The connection goes on, with no stray interim answer from tiny_http.
+    let r = c.request("GET", "/v0/pools/p/messages/1", None, None);
+    assert_eq!(r.status, 200);
+    // HEAD: the status and headers of the answer, no body.
+    let mut c = HttpConn::open(s.addr());
+    c.send(b"HEAD /v0/pools/p/info HTTP/1.1\r\n\r\n");
+    let head = c.read_response_head_only();
+    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    let r = c.request("GET", "/healthz", None, None);
+    assert_eq!(r.status, 200, "no body was left behind by the HEAD answer");
+    // HTTP/1.0 without keep-alive: answered, then closed.
+    let mut c = HttpConn::open(s.addr());
+    c.send(b"GET /healthz HTTP/1.0\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection").as_deref(), Some("close"));
+    assert!(c.closed_within(std::time::Duration::from_secs(5)));
+    // HTTP/1.0 tails are refused (they need chunked encoding).
+    let mut c = HttpConn::open(s.addr());
+    c.send(b"GET /v0/pools/p/tail HTTP/1.0\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!((r.status, r.kind()), (505, "Usage".to_owned()));
+}
