@@ -122,13 +122,6 @@ impl Conn {
         self.cv.notify_all();
     }
 
-    /// Cancels the running tail, if any (the client closed its sending side).
-    pub(crate) fn cancel_tail(&self) {
-        if let Some(t) = self.lock().tail.take() {
-            t.cancel();
-        }
-    }
-
     /// Ends the connection after in-flight output with `answer` (our own error response).
     /// `cut_short`: a request was partly forwarded, so tiny_http's answer to it is dropped.
     pub(crate) fn reject(&self, answer: Vec<u8>, cut_short: bool) {

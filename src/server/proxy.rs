@@ -258,7 +258,8 @@ fn read_loop(shared: &Shared, conn: &Conn) {
     };
     match stop {
         Stop::Quiet => {
-            conn.cancel_tail();
+            // The client is gone (or idle): no tail may start on this connection any more.
+            conn.close();
             let _ = conn.backend.shutdown(Shutdown::Write);
         }
         Stop::Reject {

@@ -126,6 +126,12 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
         };
         return;
     };
+    if conn.muted() {
+        // The proxy cut this request short and sends its own answer.
+        drop(req.into_writer());
+        conn.response_done();
+        return;
+    }
     let head_only = req.method() == &tiny_http::Method::Head;
     let connection = connection_header(&req);
     let sent = match reply {
