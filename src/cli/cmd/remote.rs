@@ -64,6 +64,31 @@ pub fn get(ctx: &Ctx, a: GetArgs) -> CmdResult {
     Ok(Outcome::Ok)
 }
 
+/// Appends with `--retry`: only an answer from the server proves nothing was committed, so only
+/// answered `Busy`/`Io` failures are retried; a broken connection is not (the append may have happened).
+struct Sender<'a> {
+    remote: Remote,
+    a: &'a PokeArgs,
+    durability: Durability,
+}
+
+impl Sender<'_> {
+    fn send(&self, data: &str) -> Result<Message> {
+        let mut left = self.a.retry;
+        loop {
+            match self.remote.append_call(data, &self.a.tags, self.durability) {
+                Err(crate::remote::CallError::Server(e))
+                    if left > 0 && matches!(e.kind(), ErrorKind::Busy | ErrorKind::Io) =>
+                {
+                    left -= 1;
+                    std::thread::sleep(self.a.retry_delay);
+                }
+                other => return other.map_err(Error::from),
+            }
+        }
+    }
+}
+
 /// `poke URL [DATA]`: one append per record.
 pub fn poke(ctx: &Ctx, a: PokeArgs) -> CmdResult {
     if a.create {
@@ -72,32 +97,19 @@ pub fn poke(ctx: &Ctx, a: PokeArgs) -> CmdResult {
             "create the pool on the server ('plasmite pool create NAME' there, or POST /v0/pools)",
         ));
     }
-    let remote = connect(&a.pool, &a.remote)?;
-    let durability = match a.durability {
-        args::Durability::Fast => Durability::Fast,
-        args::Durability::Flush => Durability::Flush,
+    let sender = Sender {
+        remote: connect(&a.pool, &a.remote)?,
+        a: &a,
+        durability: match a.durability {
+            args::Durability::Fast => Durability::Fast,
+            args::Durability::Flush => Durability::Flush,
+        },
     };
     let mut out = ctx.out(None, false);
-    let send = |data: &str| -> Result<Message> {
-        let mut left = a.retry;
-        loop {
-            // Only an answer from the server proves nothing was committed, so only answered Busy/Io
-            // failures are retried; a broken connection is not (the append may have happened).
-            match remote.append_call(data, &a.tags, durability) {
-                Err(crate::remote::CallError::Server(e))
-                    if left > 0 && matches!(e.kind(), ErrorKind::Busy | ErrorKind::Io) =>
-                {
-                    left -= 1;
-                    std::thread::sleep(a.retry_delay);
-                }
-                other => return other.map_err(Error::from),
-            }
-        }
-    };
     let input: Box<dyn Read> = match &a.input {
         PokeInput::Arg(text) => {
             let data = JsonText::parse(text.as_bytes())?;
-            print(&mut out, &send(data.as_str())?)?;
+            print(&mut out, &sender.send(data.as_str())?)?;
             out.flush()?;
             return Ok(Outcome::Ok);
         }
@@ -115,6 +127,12 @@ pub fn poke(ctx: &Ctx, a: PokeArgs) -> CmdResult {
             Box::new(std::io::stdin())
         }
     };
+    poke_stream(ctx, &sender, &mut out, input)
+}
+
+/// Appends every record of `input`, printing each committed envelope at once.
+fn poke_stream(ctx: &Ctx, sender: &Sender<'_>, out: &mut Out, input: Box<dyn Read>) -> CmdResult {
+    let a = sender.a;
     let interrupted = crate::sys::signal::install_interrupt_flag();
     let mode = Mode::parse(a.input_format.name()).unwrap_or(Mode::Auto);
     let mut reader = Reader::new(StopOnInterrupt(input), mode);
@@ -125,28 +143,25 @@ pub fn poke(ctx: &Ctx, a: PokeArgs) -> CmdResult {
             return Ok(Outcome::Interrupted);
         }
         let (index, line, why) = match next {
-            Ok(info) => {
-                let text = std::str::from_utf8(&record).unwrap_or("null");
-                match send(text) {
-                    Ok(m) => {
-                        print(&mut out, &m)?;
-                        out.flush()?;
-                        continue;
-                    }
-                    // A record the server refuses as invalid (too large, bad tags) is a bad record.
-                    Err(e) if e.kind() == ErrorKind::Usage => (
+            Ok(info) => match sender.send(std::str::from_utf8(&record).unwrap_or("null")) {
+                Ok(m) => {
+                    print(out, &m)?;
+                    out.flush()?;
+                    continue;
+                }
+                // A record the server refuses as invalid (too large, bad tags) is a bad record.
+                Err(e) if e.kind() == ErrorKind::Usage => (
+                    info.index,
+                    info.line,
+                    format!(
+                        "record {} (line {}): {}",
                         info.index,
                         info.line,
-                        format!(
-                            "record {} (line {}): {}",
-                            info.index,
-                            info.line,
-                            e.message()
-                        ),
+                        e.message()
                     ),
-                    Err(e) => return Err(Failure::Error(e)),
-                }
-            }
+                ),
+                Err(e) => return Err(Failure::Error(e)),
+            },
             Err(e) if e.is_recoverable() => (e.index, e.line, e.to_string()),
             Err(e) => return Err(Failure::Error(Error::usage(e.to_string()))),
         };
@@ -242,14 +257,20 @@ pub fn peek(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         .name("plasmite-follow".into())
         .spawn(move || follow(Follow::new(remote, since), &follower_deadline, &tx))
         .map_err(|e| Error::io("cannot start the follower thread", e))?;
-    let mut out = ctx.out(a.format, a.data_only);
+    let mut p = Printer {
+        ctx,
+        a: &a,
+        filters,
+        out: ctx.out(a.format, a.data_only),
+        deadline,
+    };
     loop {
         if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            out.flush()?;
+            p.out.flush()?;
             return Ok(Outcome::Interrupted);
         }
-        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(m) => m,
+        let mut next = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => Some(m),
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(Failure::Error(Error::new(
@@ -258,47 +279,68 @@ pub fn peek(ctx: &Ctx, a: PeekArgs) -> CmdResult {
                 )))
             }
         };
-        let mut next = Some(msg);
+        // Everything already received is printed before one flush.
         while let Some(msg) = next.take() {
-            match msg {
-                Msg::Event(Event::Message(m)) => {
-                    if !a.tags.iter().all(|t| m.tags.contains(t))
-                        || (!filters.is_empty() && !filter::matches_all(&filters, &envelope(&m)))
-                    {
-                    } else {
-                        print(&mut out, &m)?;
-                        if a.one {
-                            out.flush()?;
-                            return Ok(Outcome::Ok);
-                        }
-                        if let Some(t) = a.timeout {
-                            *deadline.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(Instant::now() + t);
-                        }
-                    }
-                }
-                Msg::Event(Event::Drop { lost }) => {
-                    if !a.quiet_drops {
-                        ctx.diag.notice(
-                            "drop",
-                            &format!("{lost} messages were overwritten before they could be read"),
-                            &[("lost", lost.into())],
-                        );
-                    }
-                }
-                Msg::Event(Event::Skipped(e)) => ctx.diag.error(&e),
-                Msg::End(Ok(())) => {
-                    out.flush()?;
-                    return Ok(Outcome::Timeout);
-                }
-                Msg::End(Err(e)) => {
-                    out.flush()?;
-                    return Err(Failure::Error(e));
-                }
+            if let Some(end) = p.handle(msg) {
+                p.out.flush()?;
+                return end;
             }
             next = rx.try_recv().ok();
         }
-        out.flush()?;
+        p.out.flush()?;
+    }
+}
+
+/// The printing side of a remote peek.
+struct Printer<'a> {
+    ctx: &'a Ctx,
+    a: &'a PeekArgs,
+    filters: Vec<Filter>,
+    out: Out,
+    /// The `--timeout` deadline, pushed back after each printed message.
+    deadline: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Printer<'_> {
+    /// Handles one message from the follower; `Some` ends the command.
+    fn handle(&mut self, msg: Msg) -> Option<CmdResult> {
+        match msg {
+            Msg::Event(Event::Message(m)) => {
+                let wanted = self.a.tags.iter().all(|t| m.tags.contains(t))
+                    && (self.filters.is_empty()
+                        || filter::matches_all(&self.filters, &envelope(&m)));
+                if !wanted {
+                    return None;
+                }
+                if let Err(f) = print(&mut self.out, &m) {
+                    return Some(Err(f));
+                }
+                if self.a.one {
+                    return Some(Ok(Outcome::Ok));
+                }
+                if let Some(t) = self.a.timeout {
+                    *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(Instant::now() + t);
+                }
+                None
+            }
+            Msg::Event(Event::Drop { lost }) => {
+                if !self.a.quiet_drops {
+                    self.ctx.diag.notice(
+                        "drop",
+                        &format!("{lost} messages were overwritten before they could be read"),
+                        &[("lost", lost.into())],
+                    );
+                }
+                None
+            }
+            Msg::Event(Event::Skipped(e)) => {
+                self.ctx.diag.error(&e);
+                None
+            }
+            Msg::End(Ok(())) => Some(Ok(Outcome::Timeout)),
+            Msg::End(Err(e)) => Some(Err(Failure::Error(e))),
+        }
     }
 }
 
