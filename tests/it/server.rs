@@ -430,3 +430,50 @@ fn expect_continue_head_and_http_1_0_are_framed_right() {
     let r = c.read_response();
     assert_eq!((r.status, r.kind()), (505, "Usage".to_owned()));
 }
+
+#[test]
+fn a_corrupt_message_is_a_500_envelope_and_a_tail_reports_it_and_goes_on() {
+    use std::io::{Seek, SeekFrom, Write};
+    let t = TempDir::new("srv-corrupt");
+    let p = make_pool(t.path(), "p", None);
+    for d in ["\"first\"", "\"ZZZZZZZZZZZZZZZZ\"", "\"third\""] {
+        p.append_json(d.as_bytes(), &[] as &[&str], plasmite::Durability::Fast)
+            .unwrap();
+    }
+    let s = serve(t.path(), |_| {});
+    assert_eq!(
+        request(s.addr(), "GET", "/v0/pools/p/messages/2", None, None).status,
+        200
+    );
+    // Flip one byte of message 2's data in place (never truncate a mapped file).
+    let bytes = std::fs::read(p.path()).unwrap();
+    let at = bytes
+        .windows(16)
+        .position(|w| w == b"ZZZZZZZZZZZZZZZZ")
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(p.path())
+        .unwrap();
+    f.seek(SeekFrom::Start(at as u64 + 3)).unwrap();
+    f.write_all(b"Y").unwrap();
+    drop(f);
+    let r = request(s.addr(), "GET", "/v0/pools/p/messages/2", None, None);
+    assert_eq!((r.status, r.kind()), (500, "Corrupt".to_owned()));
+    assert_eq!(r.json()["error"]["seq"].as_u64(), Some(2));
+    let r = request(
+        s.addr(),
+        "GET",
+        "/v0/pools/p/tail?since_seq=1&timeout_ms=300",
+        None,
+        None,
+    );
+    let lines: Vec<serde_json::Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["seq"].as_u64(), Some(1), "{lines:?}");
+    assert_eq!(lines[1]["error"]["kind"], "Corrupt", "{lines:?}");
+    assert_eq!(lines.last().unwrap()["seq"].as_u64(), Some(3), "{lines:?}");
+}
