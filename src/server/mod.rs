@@ -356,12 +356,17 @@ fn refuse(shared: &Arc<Shared>, sock: TcpStream) {
             .with_hint("retry later, or start the server with a larger --max-connections");
             let answer = respond::raw_error_with(423, &e, &[("Retry-After", "1")]);
             let _ = sock.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = sock.set_read_timeout(Some(limits::HTTP_LINGER));
             if (&sock).write_all(&answer).is_ok() {
                 let _ = sock.shutdown(std::net::Shutdown::Write);
+                // Drain what the client sends for a short, fixed time so it reads the answer.
+                let until = std::time::Instant::now() + limits::HTTP_LINGER;
                 let mut buf = [0u8; 4096];
                 let mut drained = 0;
                 while drained < 64 * 1024 {
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+                        break;
+                    }
                     match (&sock).read(&mut buf) {
                         Ok(0) | Err(_) => break,
                         Ok(n) => drained += n,
