@@ -4,8 +4,9 @@
 //! strictly (`head.rs`), refuses what breaks a limit with our own error answer, and forwards accepted
 //! requests one at a time, stamped with the connection id. While a request is in flight it keeps
 //! reading, so a client that closes its connection is noticed at once and its tail cancelled.
-//! The writer thread copies tiny_http's answers to the client (with a write timeout), then sends our
-//! last answer if the reader left one, and closes.
+//! Answers are written to the client by the request threads themselves; the writer thread copies
+//! whatever tiny_http writes (normally nothing), and when tiny_http closes its side it sends the
+//! reader's pending error answer, if any, and closes the client connection.
 //!
 //! Memory per connection is bounded: the reader holds at most one request head plus one read, the
 //! writer one copy buffer; bodies stream through.
