@@ -10,6 +10,7 @@
 use crate::api::{write_envelope, write_json_string, Durability, JsonText, Message};
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::{scan_value, Scan};
+use std::borrow::Cow;
 
 fn skip_ws(text: &[u8], mut p: usize) -> usize {
     while matches!(text.get(p), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -37,8 +38,11 @@ fn value_at(text: &[u8], p: usize) -> Result<(&[u8], usize)> {
     }
 }
 
+/// One member of an object: the decoded name (borrowed unless it has escapes) and the raw value.
+pub type Member<'a> = (Cow<'a, str>, &'a [u8]);
+
 /// The members of a JSON object, in order: the decoded key and the raw text of the value.
-pub fn members(text: &[u8]) -> Result<Vec<(String, &[u8])>> {
+pub fn members(text: &[u8]) -> Result<Vec<Member<'_>>> {
     let mut out = Vec::new();
     let mut p = skip_ws(text, 0);
     if text.get(p) != Some(&b'{') {
@@ -75,12 +79,12 @@ pub fn members(text: &[u8]) -> Result<Vec<(String, &[u8])>> {
 }
 
 /// A JSON string already validated by the scanner, decoded (escapes are rare: only then serde_json).
-fn decode_string(raw: &[u8]) -> Option<String> {
+fn decode_string(raw: &[u8]) -> Option<Cow<'_, str>> {
     let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
     if inner.contains(&b'\\') {
-        serde_json::from_slice(raw).ok()
+        serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
     } else {
-        std::str::from_utf8(inner).ok().map(str::to_owned)
+        std::str::from_utf8(inner).ok().map(Cow::Borrowed)
     }
 }
 
@@ -107,10 +111,10 @@ fn data_text(raw: &[u8]) -> Result<String> {
 }
 
 /// The members of a request body, refusing unknown and repeated names.
-fn fields<'a>(body: &'a [u8], allowed: &[&str]) -> Result<Vec<(String, &'a [u8])>> {
+fn fields<'a>(body: &'a [u8], allowed: &[&str]) -> Result<Vec<Member<'a>>> {
     let m = members(body)?;
     for (i, (k, _)) in m.iter().enumerate() {
-        if !allowed.contains(&k.as_str()) {
+        if !allowed.contains(&k.as_ref()) {
             return Err(Error::usage(format!("unknown field {k:?}"))
                 .with_hint(format!("this endpoint takes: {}", allowed.join(", "))));
         }
@@ -121,20 +125,21 @@ fn fields<'a>(body: &'a [u8], allowed: &[&str]) -> Result<Vec<(String, &'a [u8])
     Ok(m)
 }
 
-fn field<'a>(m: &[(String, &'a [u8])], name: &str) -> Option<&'a [u8]> {
+fn field<'a>(m: &[Member<'a>], name: &str) -> Option<&'a [u8]> {
     m.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
 }
 
-fn string_field(m: &[(String, &[u8])], name: &str) -> Result<Option<String>> {
+fn string_field(m: &[Member<'_>], name: &str) -> Result<Option<String>> {
     field(m, name)
         .map(|raw| {
             decode_string(raw)
+                .map(Cow::into_owned)
                 .ok_or_else(|| Error::usage(format!("field {name:?} must be a string")))
         })
         .transpose()
 }
 
-fn u64_field(m: &[(String, &[u8])], name: &str) -> Result<Option<u64>> {
+fn u64_field(m: &[Member<'_>], name: &str) -> Result<Option<u64>> {
     field(m, name)
         .map(|raw| {
             decode_u64(raw)
@@ -257,11 +262,14 @@ pub enum Line {
 
 /// Decodes a message envelope (`meta.descrips` is accepted for `meta.tags`).
 pub fn parse_message(raw: &[u8]) -> Result<Message> {
-    let m = members(raw)?;
-    let seq = u64_field(&m, "seq")?;
-    let time = string_field(&m, "time")?;
+    message_of(&members(raw)?)
+}
+
+fn message_of(m: &[Member<'_>]) -> Result<Message> {
+    let seq = u64_field(m, "seq")?;
+    let time = string_field(m, "time")?;
     let (Some(seq), Some(time), Some(meta), Some(data)) =
-        (seq, time, field(&m, "meta"), field(&m, "data"))
+        (seq, time, field(m, "meta"), field(m, "data"))
     else {
         return Err(bad("a message needs seq, time, meta and data"));
     };
@@ -301,7 +309,7 @@ pub fn parse_line(line: &[u8]) -> Result<Line> {
             error_from_envelope(&v).ok_or_else(|| bad("an error line without kind and message"))?,
         ));
     }
-    parse_message(line).map(Line::Message)
+    message_of(&m).map(Line::Message)
 }
 
 /// Rebuilds an [`Error`] from `{"error":{"kind","message","hint"?,"path"?,"seq"?,"offset"?}}`.
