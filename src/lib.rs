@@ -8,6 +8,7 @@
 //! - [`api`]: [`Client`], [`Pool`], [`Message`], tails — what library users see.
 //! - [`pool`]: the storage engine (format, region protocols, writer, reader, validation, files).
 //! - `sys`: the only module with `unsafe` (mmap, flock, futex, fallocate, statfs, CRC instruction).
+//! - [`server`]: `plasmite serve`, the HTTP protocol v0; [`remote`]: its client, for URL pool refs.
 //! - [`error`], [`limits`]: the stable error kinds and every numeric limit.
 #![deny(unsafe_code)]
 
@@ -19,6 +20,8 @@ pub mod ingest;
 pub mod json;
 pub mod limits;
 pub mod pool;
+pub mod remote;
+pub mod server;
 pub(crate) mod sys;
 pub mod time;
 

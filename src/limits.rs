@@ -122,3 +122,71 @@ pub const REGEX_GROUP_DEPTH_MAX: usize = 32;
 /// Maximum number of instructions in a compiled regex program (counted
 /// repetitions are expanded, so `(a{100}){100}` needs about 10,000).
 pub const REGEX_PROGRAM_INSTS_MAX: usize = 10_000;
+
+// ---- HTTP server (`plasmite serve`) and remote client ----
+//
+// `spec/http.md` quotes every value below. The `*_DEFAULT` ones can be changed per server (flags or
+// `server::Limits`); the others are fixed.
+
+/// Default largest request body, in bytes (`serve --max-body`).
+pub const HTTP_BODY_BYTES_MAX_DEFAULT: u64 = 1024 * 1024;
+/// Largest request head (request line, headers and the blank line), in bytes; more is a 431.
+pub const HTTP_HEAD_BYTES_MAX: usize = 16 * 1024;
+/// Most header lines in one request; more is a 431.
+pub const HTTP_HEADERS_COUNT_MAX: usize = 64;
+/// Default most client connections open at once (`serve --max-connections`).
+pub const HTTP_CONNECTIONS_MAX_DEFAULT: u32 = 512;
+/// Default most tails streaming at once (`serve --max-tails`); more is a 423.
+pub const HTTP_TAILS_MAX_DEFAULT: u32 = 64;
+/// Time a client has to send a whole request head, from its first byte (a TLS handshake included).
+pub const HTTP_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to send a request body, from the end of its head.
+pub const HTTP_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time a connection may stay open with no request in progress.
+pub const HTTP_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time one write to a client may block (a client that stops reading is disconnected).
+pub const HTTP_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest tail stream, in milliseconds; also the length of a tail without `timeout_ms`.
+pub const HTTP_TAIL_TIMEOUT_MS_MAX: u64 = 300_000;
+/// Tail lines gathered before a chunk is sent (a chunk is also sent whenever the tail catches up).
+pub const HTTP_TAIL_CHUNK_BYTES: usize = 64 * 1024;
+/// Open pool handles the server keeps between requests.
+pub const HTTP_POOL_HANDLES_MAX: usize = 64;
+/// Threads answering connections refused beyond the connection limit (more are just closed).
+pub const HTTP_REFUSERS_MAX: usize = 8;
+/// How long a refused or rejected connection is drained before it is closed, so the client reads the
+/// answer instead of a reset.
+pub const HTTP_LINGER: Duration = Duration::from_secs(2);
+/// Bytes drained at most from a rejected connection before it is closed.
+pub const HTTP_LINGER_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Stack size of every server thread (pages are only touched as used).
+pub const HTTP_THREAD_STACK_BYTES: usize = 256 * 1024;
+/// Request-handling threads kept alive while idle (more are started on demand, one per request in
+/// progress, and end after `HTTP_WORKER_IDLE`).
+pub const HTTP_WORKERS_MIN: usize = 2;
+/// How long a spare request-handling thread waits for work before it ends.
+pub const HTTP_WORKER_IDLE: Duration = Duration::from_secs(10);
+/// Longest bearer token read from a token file, in bytes.
+pub const HTTP_TOKEN_BYTES_MAX: usize = 4096;
+/// Random bytes in the token `serve init` writes (hex-encoded, so twice as many characters).
+pub const SERVE_INIT_TOKEN_BYTES: usize = 32;
+
+/// Remote client: time to open a connection (TCP and TLS).
+pub const REMOTE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Remote client: time for a whole non-streaming request (send, answer, body).
+pub const REMOTE_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Remote client: the `timeout_ms` asked for each tail stream; the client reconnects when it ends.
+pub const REMOTE_TAIL_SEGMENT_MS: u64 = 60_000;
+/// Remote client: how much longer than its `timeout_ms` a tail stream may take before the client gives up
+/// on it and reconnects.
+pub const REMOTE_TAIL_SLACK: Duration = Duration::from_secs(10);
+/// Remote client: largest response body or tail line accepted, in bytes.
+pub const REMOTE_RESPONSE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// Remote client: largest response head accepted, in bytes.
+pub const REMOTE_RESPONSE_HEAD_BYTES_MAX: usize = 64 * 1024;
+/// Remote client: first delay before reconnecting a broken tail (doubles up to the max).
+pub const REMOTE_RECONNECT_DELAY_MIN: Duration = Duration::from_millis(100);
+/// Remote client: longest delay between reconnection attempts.
+pub const REMOTE_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(5);
+/// Remote client: failed reconnection attempts in a row before a tail gives up.
+pub const REMOTE_RECONNECTS_MAX: u32 = 8;

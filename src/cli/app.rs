@@ -148,9 +148,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CmdResult {
         Command::PoolInfo(a) => cmd::pool::info(ctx, a),
         Command::PoolDelete(a) => cmd::pool::delete(ctx, a),
         Command::Doctor(a) => cmd::doctor::run(ctx, a),
-        Command::Serve(_) | Command::ServeInit(_) | Command::ServeCheck(_) => Err(Failure::Error(
-            Error::usage("plasmite serve is not part of this build yet")
-                .with_hint("use the library or the local CLI for now"),
-        )),
+        Command::Serve(a) => cmd::serve::run(ctx, a),
+        Command::ServeInit(a) => cmd::serve::init(ctx, a),
+        Command::ServeCheck(a) => cmd::serve::check(ctx, a),
     }
 }

@@ -143,3 +143,252 @@ pub fn run_bin(args: &[String], stdin: Option<&[u8]>) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+// ---- HTTP: a server on port 0 and a tiny raw client ----
+
+use plasmite::server::{self, Config, Running};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// A server on `127.0.0.1:0` over `dir`, configured by `tweak`.
+#[allow(dead_code)]
+pub fn serve(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Running {
+    let mut c = Config::new(dir, "127.0.0.1:0".parse().unwrap());
+    tweak(&mut c);
+    server::start(c).unwrap()
+}
+
+/// Creates pool `name` in `dir` (1 MiB unless `size`).
+#[allow(dead_code)]
+pub fn make_pool(dir: &Path, name: &str, size: Option<u64>) -> plasmite::Pool {
+    plasmite::Client::new(dir)
+        .create_pool(
+            &plasmite::PoolRef::name(name),
+            size.unwrap_or(plasmite::limits::POOL_SIZE_BYTES_DEFAULT),
+        )
+        .unwrap()
+}
+
+/// One HTTP response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The envelope's kind, checking the envelope shape and the version header on the way.
+    pub fn kind(&self) -> String {
+        assert_eq!(
+            self.header("plasmite-version").as_deref(),
+            Some("0"),
+            "{}",
+            self.head
+        );
+        let v = self.json();
+        assert!(v["error"]["message"].is_string(), "{v}");
+        v["error"]["kind"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A client connection (keep-alive), reading one response per request.
+pub struct HttpConn {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl HttpConn {
+    pub fn open(addr: SocketAddr) -> HttpConn {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        HttpConn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, raw: &[u8]) {
+        self.stream.write_all(raw).unwrap();
+    }
+
+    /// `METHOD PATH` with an optional token and JSON body.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Resp {
+        self.send(&raw_request(method, path, token, body));
+        self.read_response()
+    }
+
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16384];
+        match self.stream.read(&mut chunk) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Reads a response head only (the body stays buffered).
+    pub fn read_response_head_only(&mut self) -> String {
+        let end = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            assert!(self.fill(), "connection ended before a response head");
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end - 4]).into_owned();
+        self.buf.drain(..end);
+        head
+    }
+
+    /// Reads one response (Content-Length, chunked, or until close). Panics on a timeout.
+    pub fn read_response(&mut self) -> Resp {
+        let end = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            assert!(
+                self.fill(),
+                "connection ended before a response head: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end - 4]).into_owned();
+        self.buf.drain(..end);
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut r = Resp {
+            status,
+            head,
+            body: Vec::new(),
+        };
+        if let Some(n) = r.header("content-length") {
+            let n: usize = n.parse().unwrap();
+            while self.buf.len() < n {
+                assert!(self.fill(), "short body");
+            }
+            r.body = self.buf.drain(..n).collect();
+        } else if r.header("transfer-encoding").is_some() {
+            r.body = self.read_chunks(usize::MAX);
+        } else {
+            while self.fill() {}
+            r.body = std::mem::take(&mut self.buf);
+        }
+        r
+    }
+
+    /// Reads chunks until the last one (or `max_chunks`); returns their data.
+    pub fn read_chunks(&mut self, max_chunks: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..max_chunks {
+            let line_end = loop {
+                if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                    break p;
+                }
+                assert!(self.fill(), "stream ended inside a chunk size");
+            };
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&self.buf[..line_end]).unwrap(), 16)
+                    .unwrap();
+            self.buf.drain(..line_end + 2);
+            while self.buf.len() < size + 2 {
+                assert!(self.fill(), "stream ended inside a chunk");
+            }
+            out.extend(self.buf.drain(..size));
+            self.buf.drain(..2);
+            if size == 0 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// True when the server closed the connection (EOF or reset) within `wait`.
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut b = [0u8; 1024];
+        loop {
+            match self.stream.read(&mut b) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) => {
+                    return !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The bytes of a request.
+pub fn raw_request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Vec<u8> {
+    let mut s = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
+    if let Some(t) = token {
+        s.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if let Some(b) = body {
+        s.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
+    }
+    s.push_str("\r\n");
+    if let Some(b) = body {
+        s.push_str(b);
+    }
+    s.into_bytes()
+}
+
+/// One request on a fresh connection.
+#[allow(dead_code)]
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Resp {
+    HttpConn::open(addr).request(method, path, token, body)
+}
+
+/// Waits until `f` holds, polling every 10 ms for at most `limit`.
+#[allow(dead_code)]
+pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}

@@ -5,6 +5,9 @@ use crate::cli::app::{CmdResult, Ctx, Outcome};
 use crate::cli::args::GetArgs;
 
 pub fn run(ctx: &Ctx, a: GetArgs) -> CmdResult {
+    if super::remote::is_remote(&a.pool) {
+        return super::remote::get(ctx, a);
+    }
     let client = ctx.client()?;
     let pool = open(&client, &a.pool, false, None)?;
     let m = pool.get(a.seq)?;

@@ -5,6 +5,8 @@ pub mod get;
 pub mod peek;
 pub mod poke;
 pub mod pool;
+pub mod remote;
+pub mod serve;
 
 use crate::api::{Client, Pool, PoolRef};
 use crate::error::{Error, ErrorKind, Result};

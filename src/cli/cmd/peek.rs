@@ -33,6 +33,9 @@ struct Run<'a> {
 }
 
 pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
+    if super::remote::is_remote(&a.pool) {
+        return super::remote::peek(ctx, a);
+    }
     let filters = a
         .wheres
         .iter()

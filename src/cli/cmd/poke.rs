@@ -19,6 +19,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
+    if super::remote::is_remote(&a.pool) {
+        return super::remote::poke(ctx, a);
+    }
     let client = ctx.client()?;
     let retry = Retry {
         times: a.retry,

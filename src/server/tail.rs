@@ -1,0 +1,219 @@
+//! `GET /v0/pools/{pool}/tail`: a JSON Lines stream written straight to the connection with our own
+//! chunked framing (tiny_http would buffer a streamed `Response` until it ended).
+//!
+//! One chunk carries every line available without waiting, up to `HTTP_TAIL_CHUNK_BYTES`; it is written
+//! and flushed as soon as the tail catches up, so a live message leaves within one wake-up. The
+//! stream ends at `max` messages, at its deadline (`timeout_ms`, capped by the server), when the client
+//! goes away (the proxy cancels the tail), or after an error that is not `Corrupt`.
+
+use super::conn::Conn;
+use super::handlers::Reply;
+use super::respond::{envelope, HttpError, VERSION_HEADER};
+use super::routes::{number, query};
+use super::stream::ClientStream;
+use super::wire::write_drop;
+use super::Shared;
+use crate::api::{Tail, TailEventRef, TailOptions, TailStart};
+use crate::error::{Error, ErrorKind};
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Header of the response: the seq the stream starts at (a reconnecting client resumes from it).
+pub const NEXT_SEQ_HEADER: &str = "plasmite-next-seq";
+
+/// A counted place among the server's concurrent tails.
+pub(crate) struct TailSlot(Arc<Shared>);
+
+impl TailSlot {
+    fn acquire(shared: &Arc<Shared>) -> Result<TailSlot, HttpError> {
+        let max = shared.limits.tails_max;
+        shared
+            .tails
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map(|_| TailSlot(Arc::clone(shared)))
+            .map_err(|_| {
+                HttpError::new(
+                    423,
+                    Error::new(
+                        ErrorKind::Busy,
+                        format!("too many tails (the limit is {max})"),
+                    )
+                    .with_hint("retry later, or start the server with a larger --max-tails"),
+                )
+                .with_header("Retry-After", "1")
+            })
+    }
+}
+
+impl Drop for TailSlot {
+    fn drop(&mut self) {
+        self.0.tails.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A tail ready to stream.
+pub(crate) struct TailPlan {
+    tail: Tail,
+    conn: Option<Arc<Conn>>,
+    _slot: TailSlot,
+}
+
+/// Checks the request and opens the tail (errors are answered normally, before any streaming).
+pub(crate) fn plan(
+    shared: &Arc<Shared>,
+    conn: Option<&Arc<Conn>>,
+    minor: u8,
+    name: &str,
+    q: &str,
+) -> Result<Reply, HttpError> {
+    let mut since = None;
+    let mut max = None;
+    let mut timeout_ms = None;
+    for (k, v) in query(q, &["since_seq", "max", "timeout_ms"])? {
+        match k {
+            "since_seq" => since = Some(number("since_seq", v)?),
+            "max" => max = Some(number("max", v)?),
+            _ => timeout_ms = Some(number("timeout_ms", v)?),
+        }
+    }
+    if since == Some(0) {
+        return Err(Error::usage("since_seq starts at 1").into());
+    }
+    if minor == 0 {
+        return Err(HttpError::new(
+            505,
+            Error::usage("tails are streamed with chunked encoding and need HTTP/1.1"),
+        ));
+    }
+    let pool = shared.pools.open(name)?;
+    let slot = TailSlot::acquire(shared)?;
+    let cap = shared.limits.tail_timeout_max;
+    let timeout = timeout_ms.map_or(cap, |ms| Duration::from_millis(ms).min(cap));
+    let tail = pool.tail(TailOptions {
+        start: since.map_or(TailStart::Edge, TailStart::Since),
+        max,
+        deadline: Some(Instant::now() + timeout),
+        ..Default::default()
+    })?;
+    Ok(Reply::Tail(Box::new(TailPlan {
+        tail,
+        conn: conn.cloned(),
+        _slot: slot,
+    })))
+}
+
+/// Room left before each chunk for its size line (up to 8 hex digits and CRLF).
+const PAD: usize = 10;
+
+enum Step {
+    Line,
+    Nothing,
+    Fatal,
+}
+
+/// Streams the tail to the client, from the status line to the last chunk. False when the client
+/// could not be written to.
+pub(crate) fn stream(mut plan: Box<TailPlan>, client: &ClientStream) -> bool {
+    if let Some(c) = &plan.conn {
+        if !c.set_tail(plan.tail.canceller()) {
+            return true;
+        }
+    }
+    let w = &mut ClientWriter(client);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/jsonl\r\nTransfer-Encoding: chunked\r\n\
+         {}: {}\r\n{NEXT_SEQ_HEADER}: {}\r\nCache-Control: no-store\r\n\r\n",
+        VERSION_HEADER.0,
+        VERSION_HEADER.1,
+        plan.tail.next_seq()
+    );
+    let ok = w.write_all(head.as_bytes()).is_ok() && pump(&mut plan.tail, w);
+    if let Some(c) = &plan.conn {
+        c.clear_tail();
+    }
+    ok
+}
+
+/// `Write` over the shared client stream (each write is sent whole).
+struct ClientWriter<'a>(&'a ClientStream);
+
+impl Write for ClientWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(buf).map(|_| buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn pump(tail: &mut Tail, w: &mut ClientWriter<'_>) -> bool {
+    let chunk_max = crate::limits::HTTP_TAIL_CHUNK_BYTES;
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut done = false;
+    while !done {
+        buf.clear();
+        buf.resize(PAD, b' ');
+        match next_line(tail, true, &mut buf) {
+            Step::Line => {}
+            Step::Nothing => done = true,
+            Step::Fatal => done = true,
+        }
+        while !done && buf.len() - PAD < chunk_max {
+            match next_line(tail, false, &mut buf) {
+                Step::Line => {}
+                Step::Nothing => break,
+                Step::Fatal => done = true,
+            }
+        }
+        if buf.len() > PAD && write_chunk(w, &mut buf).is_err() {
+            tail.canceller().cancel();
+            return false;
+        }
+    }
+    w.write_all(b"0\r\n\r\n").is_ok()
+}
+
+/// Frames `buf[PAD..]` as one chunk (the size line goes right before the data) and sends it.
+fn write_chunk(w: &mut ClientWriter<'_>, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let size = format!("{:x}\r\n", buf.len() - PAD);
+    let start = PAD - size.len();
+    if let Some(dst) = buf.get_mut(start..PAD) {
+        dst.copy_from_slice(size.as_bytes());
+    }
+    buf.extend_from_slice(b"\r\n");
+    w.write_all(buf.get(start..).unwrap_or_default())
+}
+
+/// Appends the next event as one line.
+fn next_line(tail: &mut Tail, block: bool, out: &mut Vec<u8>) -> Step {
+    let ev = if block {
+        tail.next_ref()
+    } else {
+        tail.try_next_ref()
+    };
+    let lost = match ev {
+        None => return Step::Nothing,
+        Some(Ok(TailEventRef::Message(m))) => {
+            m.write_json(out);
+            out.push(b'\n');
+            return Step::Line;
+        }
+        Some(Ok(TailEventRef::Dropped { lost })) => lost,
+        Some(Err(e)) => {
+            out.extend_from_slice(&envelope(&e));
+            out.push(b'\n');
+            return if e.kind() == ErrorKind::Corrupt {
+                Step::Line
+            } else {
+                Step::Fatal
+            };
+        }
+    };
+    write_drop(lost, tail.next_seq(), out);
+    out.push(b'\n');
+    Step::Line
+}
