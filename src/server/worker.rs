@@ -124,6 +124,11 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
             let w = req.into_writer();
             let _ = catch_unwind(AssertUnwindSafe(|| tail::stream(plan, w)));
         }
+        Reply::Raw(answer) => {
+            use std::io::Write;
+            let mut w = req.into_writer();
+            let _ = w.write_all(&answer).and_then(|_| w.flush());
+        }
     }
     if let Some(c) = conn {
         c.response_done();
