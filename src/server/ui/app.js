@@ -238,7 +238,7 @@ function poolRow(name) {
     meter: h('meter', { min: 0, max: 100, value: 0, 'aria-hidden': 'true' }),
     pct: h('span', { class: 'pct' }),
   };
-  row.used.append(row.meter, row.pct);
+  row.used.append(h('span', { class: 'used-value' }, row.meter, row.pct));
   const link = h('a', { href: `/ui/pools/${encodeURIComponent(name)}` }, name);
   row.tr = h('tr', {}, h('th', { scope: 'row', 'data-label': 'Name' }, link),
     row.count, row.size, row.used, row.newest);
@@ -324,6 +324,7 @@ const view = {
   abort: null,
   gen: 0, // bumped when the view starts over: lines of an older stream are ignored
   renderQueued: false,
+  statsTimer: null,
 };
 
 const poolPath = (what) => `/v0/pools/${encodeURIComponent(view.name)}/${what}`;
@@ -354,6 +355,7 @@ function addMessage(v, line) {
   view.lastSeq = v.seq;
   view.nextSeq = v.seq + 1;
   view.count += 1;
+  queueStats();
   if (view.count > view.limit) {
     // Drop the oldest messages, and the gaps that were only about them.
     while (view.count > view.limit) if (view.items.shift().kind === 'msg') view.count -= 1;
@@ -414,13 +416,23 @@ async function readLines(body, gen) {
 async function poolInfo() {
   const { pool } = await (await api(poolPath('info'))).json();
   const b = pool.bounds || {};
-  const parts = [`${pool.message_count ?? 0} messages`];
+  const count = pool.message_count ?? 0;
+  const parts = [`${count} message${count === 1 ? '' : 's'}`];
   if (b.oldest) parts.push(`#${b.oldest}–#${b.newest}`);
   parts.push(formatBytes(pool.file_size), `${Number(pool.used_percent || 0).toFixed(1)}% used`);
   parts.push(pool.newest_time ? `newest ${formatAge(Date.now() - parseTime(pool.newest_time))}`
     : 'empty');
   setText($('pool-stats'), parts.join(' · '));
   return pool;
+}
+
+/** Refreshes the stats line soon after messages arrive (at most every 500 ms). */
+function queueStats() {
+  if (view.statsTimer) return;
+  view.statsTimer = setTimeout(() => {
+    view.statsTimer = null;
+    poolInfo().catch(() => {});
+  }, 500);
 }
 
 /** Before each connection: where to resume, and whether to skip what we would not keep anyway. */
@@ -593,6 +605,11 @@ function wireAppend() {
   const form = $('append-form');
   const data = $('append-data');
   const status = $('append-status');
+  data.addEventListener('input', () => {
+    if (!data.hasAttribute('aria-invalid')) return;
+    data.removeAttribute('aria-invalid');
+    setText(status, '');
+  });
   data.addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
