@@ -316,14 +316,14 @@ describe('a read-only server', () => {
   let server;
   before(async () => {
     const dir = tempDir('ro');
-    cli(dir, ['poke', 'ro', '--create', '{"k":1}']);
+    cli(dir, ['poke', 'ro', '--create', '--tag', '<b>tag</b>', '{"k":1,"html":"<img src=x>"}']);
     server = await serve(dir, ['--access', 'read-only']);
   });
   after(async () => {
     if (server) await server.stop();
   });
 
-  test('hides the append form and says why', async () => {
+  test('hides the append form and says why; shows markup as text', async () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(`${server.url}/ui/pools/ro`);
@@ -331,6 +331,10 @@ describe('a read-only server', () => {
     await page.locator('#append summary').click();
     await page.locator('#append-off', { hasText: 'read-only' }).waitFor();
     assert.equal(await page.locator('#append-form').isVisible(), false);
+    // Data and tags are text, never markup.
+    assert.equal(await page.locator('#messages img, #messages b').count(), 0);
+    await page.getByRole('button', { name: '<b>tag</b>' }).waitFor();
+    assert.match(await page.locator('#messages pre').textContent(), /"html": "<img src=x>"/);
     assert.deepEqual(errors, []);
     await page.close();
   });

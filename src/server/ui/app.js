@@ -506,7 +506,8 @@ function messageNode(it) {
   return h('li', { class: 'msg' },
     h('div', { class: 'msg-head' },
       h('span', { class: 'seq' }, `#${it.seq}`),
-      h('time', { datetime: it.time, title: it.time }, formatTime(it.time)),
+      h('time', { datetime: it.time.replace(/(\.\d{3})\d+/, '$1'), title: it.time },
+        formatTime(it.time)),
       tags.length ? h('span', { class: 'tags', role: 'group', 'aria-label': 'Tags' }, ...tags) : null),
     h('pre', { class: 'data' }, indentJson(it.raw)));
 }
