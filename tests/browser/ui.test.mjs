@@ -214,6 +214,20 @@ describe('an open server', () => {
     await page.waitForTimeout(100);
     assert.deepEqual(await seqsShown(page), ['#1', '#2', '#3', '#4', '#5']);
 
+    // Keeping the last 50: more than 50 waiting after a pause are skipped, and the view says so.
+    await page.getByLabel('Keep').selectOption('50');
+    await page.waitForFunction(() => document.querySelectorAll('#messages .msg').length === 5);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('#live-status', { hasText: 'Paused' }).waitFor();
+    const batch = Array.from({ length: 60 }, (_, i) => JSON.stringify({ batch: i })).join('\n');
+    cli(dir, ['poke', 'demo', '--file', '-', '--in', 'jsonl'], `${batch}\n`);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('#messages .gap', { hasText: '10 messages not shown: 10 skipped' })
+      .waitFor({ timeout: 3000 });
+    await page.locator('#shown', { hasText: '50 messages (the last 50)' }).waitFor({ timeout: 3000 });
+    const seqs = await seqsShown(page);
+    assert.deepEqual([seqs[0], seqs.at(-1)], ['#16', '#65']);
+
     assert.deepEqual(errors, []);
     await page.close();
   });

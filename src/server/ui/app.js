@@ -131,6 +131,10 @@ function rawData(line) {
   }
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function splitTags(text) {
   return text.split(/[\s,]+/).filter(Boolean);
 }
@@ -385,8 +389,7 @@ function onLine(line) {
   } else if (v && typeof v.seq === 'number') {
     if (v.seq <= view.lastSeq) return; // already shown: delivery is at least once
     if (view.lastSeq > 0 && v.seq > view.nextSeq) {
-      const n = v.seq - view.nextSeq;
-      addGap(`${n} message${n === 1 ? ' is' : 's are'} missing before #${v.seq}.`);
+      addGap(`${plural(v.seq - view.nextSeq, 'message')} missing before #${v.seq}.`);
     }
     addMessage(v, line);
   }
@@ -416,8 +419,7 @@ async function readLines(body, gen) {
 async function poolInfo() {
   const { pool } = await (await api(poolPath('info'))).json();
   const b = pool.bounds || {};
-  const count = pool.message_count ?? 0;
-  const parts = [`${count} message${count === 1 ? '' : 's'}`];
+  const parts = [plural(pool.message_count ?? 0, 'message')];
   if (b.oldest) parts.push(`#${b.oldest}–#${b.newest}`);
   parts.push(formatBytes(pool.file_size), `${Number(pool.used_percent || 0).toFixed(1)}% used`);
   parts.push(pool.newest_time ? `newest ${formatAge(Date.now() - parseTime(pool.newest_time))}`
@@ -447,10 +449,15 @@ async function prepare() {
   if (view.nextSeq === 0) {
     if (newest > 0) view.nextSeq = Math.max(oldest, newest - view.limit + 1, 1);
   } else if (newest - view.nextSeq + 1 > view.limit) {
-    const to = newest - view.limit + 1;
-    const n = to - view.nextSeq;
-    addGap(`${n} message${n === 1 ? '' : 's'} skipped: more arrived than the last ${view.limit} ` +
-      'kept here.');
+    // More waiting than we keep: go straight to the last `limit`, saying what is not shown and why.
+    const to = Math.max(newest - view.limit + 1, oldest);
+    const lost = Math.max(0, Math.min(oldest, to) - view.nextSeq);
+    const skipped = to - view.nextSeq - lost;
+    const why = [];
+    if (lost) why.push(`${lost} overwritten by the ring before they could be read`);
+    if (skipped) why.push(`${skipped} skipped, as more arrived than the last ${view.limit} kept here`);
+    addGap(`${plural(to - view.nextSeq, 'message')} not shown: ${why.join('; ')}. ` +
+      `Continuing at #${to}.`);
     view.nextSeq = to;
   }
 }
@@ -554,7 +561,7 @@ function render() {
   let text;
   if (total === 0) text = 'No messages yet: new ones appear here as they arrive.';
   else if (view.tags.length || view.text) text = `${shown} of ${total} messages match the filter.`;
-  else text = `${total} message${total === 1 ? '' : 's'}${total >= view.limit ? ` (the last ${view.limit})` : ''}.`;
+  else text = `${plural(total, 'message')}${total >= view.limit ? ` (the last ${view.limit})` : ''}.`;
   setText($('shown'), text);
 }
 
