@@ -360,11 +360,9 @@ function addMessage(v, line) {
   view.nextSeq = v.seq + 1;
   view.count += 1;
   queueStats();
-  if (view.count > view.limit) {
-    // Drop the oldest messages, and the gaps that were only about them.
-    while (view.count > view.limit) if (view.items.shift().kind === 'msg') view.count -= 1;
-    while (view.items.length && view.items[0].kind !== 'msg') view.items.shift();
-  }
+  // Drop the oldest messages and the gaps before them; a gap right before the oldest kept message
+  // stays, since it tells what came before the window.
+  while (view.count > view.limit) if (view.items.shift().kind === 'msg') view.count -= 1;
   queueRender();
 }
 
@@ -499,7 +497,7 @@ function startOver() {
   view.count = 0;
   view.lastSeq = 0;
   view.nextSeq = 0;
-  queueRender();
+  render(); // at once: nothing of the old view may linger
 }
 
 function matches(it) {
