@@ -19,6 +19,8 @@ pub(crate) enum Reply {
     Json { status: u16, body: Vec<u8> },
     Error(HttpError),
     Tail(Box<TailPlan>),
+    // A complete HTTP answer (status line, headers, body), written as is: the web UI's files.
+    Raw(Vec<u8>),
 }
 
 fn ok(body: Vec<u8>) -> Result<Reply, HttpError> {
@@ -59,6 +61,9 @@ fn dispatch(
     if found == Ok(Route::Health) {
         return ok(br#"{"ok":true}"#.to_vec());
     }
+    if let Ok(Route::Ui(page)) = found {
+        return Ok(Reply::Raw(super::ui::answer(page, shared.access)));
+    }
     check_bearer(shared.token.as_deref(), header(req, "Authorization"))?;
     let route = found.map_err(miss)?;
     shared.access.check(route.needs())?;
@@ -67,6 +72,7 @@ fn dispatch(
     }
     match route {
         Route::Health => ok(br#"{"ok":true}"#.to_vec()),
+        Route::Ui(page) => Ok(Reply::Raw(super::ui::answer(page, shared.access))),
         Route::List => list(shared),
         Route::Create => {
             let body = read_body(shared, req)?;

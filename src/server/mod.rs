@@ -12,7 +12,8 @@
 //!
 //! Invariants: every answer carries `plasmite-version: 0` and every error the JSON envelope; memory per
 //! connection is bounded (one head, one read buffer, one copy buffer, one body up to `--max-body`);
-//! pool names reach the file system only through `api::check_name`.
+//! pool names reach the file system only through `api::check_name`. The web UI (`ui.rs`) is three
+//! embedded files; it reads pools only through the protocol, from the browser.
 
 pub mod auth;
 mod conn;
@@ -26,6 +27,7 @@ pub mod routes;
 mod stream;
 mod tail;
 pub mod tls;
+pub mod ui;
 pub mod wire;
 mod worker;
 

@@ -19,6 +19,8 @@ pub enum Route<'a> {
     Append(&'a str),
     Get(&'a str, &'a str),
     Tail(&'a str),
+    /// A file of the web UI (`ui.rs`).
+    Ui(super::ui::Page),
 }
 
 /// Why no route matched.
@@ -34,7 +36,7 @@ impl Route<'_> {
     /// What the access mode must allow.
     pub fn needs(&self) -> Need {
         match self {
-            Route::Health => Need::Nothing,
+            Route::Health | Route::Ui(_) => Need::Nothing,
             Route::List | Route::Open | Route::Info(_) | Route::Get(..) | Route::Tail(_) => {
                 Need::Read
             }
@@ -48,6 +50,9 @@ pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, Miss> {
     let mut segs = path.strip_prefix('/').ok_or(Miss::NotFound)?.split('/');
     let parts: [Option<&'a str>; 6] = std::array::from_fn(|_| segs.next());
     let pick = |allow: &'static str, found: Option<Route<'a>>| found.ok_or(Miss::Method(allow));
+    if let Some(page) = super::ui::page(path) {
+        return pick("GET", (method == "GET").then_some(Route::Ui(page)));
+    }
     match parts {
         [Some("healthz"), None, ..] => pick("GET", (method == "GET").then_some(Route::Health)),
         [Some("v0"), Some("pools"), None, ..] => pick(

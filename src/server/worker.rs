@@ -122,7 +122,7 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
         let _ = match reply {
             Reply::Json { status, body } => req.respond(respond::json(status, body, &[])),
             Reply::Error(e) => req.respond(respond::error(&e)),
-            Reply::Tail(_) => Ok(()),
+            Reply::Tail(_) | Reply::Raw(_) => Ok(()),
         };
         return;
     };
@@ -158,6 +158,8 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
         Reply::Tail(plan) => {
             catch_unwind(AssertUnwindSafe(|| tail::stream(plan, &conn.client))).unwrap_or(false)
         }
+        // A complete answer built by the handler (the web UI's embedded files).
+        Reply::Raw(answer) => conn.client.write_all(&answer).is_ok(),
     };
     drop(req.into_writer());
     if !sent {

@@ -16,3 +16,4 @@ mod server_tail;
 mod server_tls;
 mod support;
 mod tail;
+mod ui;

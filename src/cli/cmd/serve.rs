@@ -91,6 +91,7 @@ fn announce(a: &ServeArgs, c: &Config, r: &server::Running) {
             c.limits.body_bytes_max, c.limits.connections_max, c.limits.tails_max
         ));
         s.push_str(&format!("  try:    plasmite peek {}/POOL\n", r.url()));
+        s.push_str(&format!("  web UI: {}/ui\n", r.url()));
         if let (ServeTls::SelfSigned, Some(pem)) = (&a.tls, r.cert_pem()) {
             s.push_str("clients trust this generated certificate with --tls-ca FILE holding:\n");
             s.push_str(pem);
