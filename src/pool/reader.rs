@@ -4,6 +4,7 @@
 //! Invariant: a frame is returned only after (1) its bytes were copied out, (2) mark, seq, length and
 //! checksum verified on the copy, and (3) the state version, re-read after an `Acquire` fence, showed the
 //! frame was not evicted during the copy. A reader never blocks a writer and never writes the pool.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use super::format::{self, FrameHeader, State, FRAME_HEADER_BYTES, MARK_COMMITTED, MARK_WRAP};
 use super::region::{Region, StateError};
