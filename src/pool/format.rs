@@ -142,6 +142,12 @@ impl Geometry {
                 why: "header checksum mismatch",
             });
         }
+        if le_u32(b, OFF_HEADER_BYTES) != Some(HEADER_BYTES as u32) {
+            return Err(HeaderError::Geometry {
+                offset: OFF_HEADER_BYTES,
+                why: "header size",
+            });
+        }
         let g = Geometry {
             file_size: le_u64(b, OFF_FILE_SIZE).ok_or(HeaderError::Short)?,
             index_offset: le_u64(b, OFF_INDEX_OFFSET).ok_or(HeaderError::Short)?,
@@ -261,6 +267,11 @@ impl State {
         }
         if self.count() > 0 && self.tail_pos == self.head_pos {
             return Err("messages counted in an empty ring");
+        }
+        // Every message takes a frame of at least a header: a larger count would send readers and
+        // writers walking seqs that cannot exist.
+        if self.count() > (self.head_pos - self.tail_pos) / FRAME_HEADER_BYTES {
+            return Err("more messages than the ring can hold");
         }
         Ok(())
     }
@@ -445,6 +456,21 @@ mod tests {
     }
 
     #[test]
+    fn a_header_size_other_than_4096_is_refused_even_with_a_valid_checksum() {
+        let mut b = Geometry::for_size(1 << 20, 0).encode();
+        b[OFF_HEADER_BYTES + 1] = 0x11;
+        let crc = crc32c(&b[..GEOMETRY_BYTES]);
+        b[OFF_GEOMETRY_CRC..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            Geometry::decode(&b),
+            Err(HeaderError::Geometry {
+                offset: OFF_HEADER_BYTES,
+                why: "header size"
+            })
+        );
+    }
+
+    #[test]
     fn other_versions_are_named() {
         let mut b = Geometry::for_size(1 << 20, 0).encode();
         b[OFF_VERSION] = 2;
@@ -500,5 +526,23 @@ mod tests {
         s.oldest_seq = 5;
         assert!(s.check(&g).is_err());
         assert_ne!(State::EMPTY.checksum(), 0);
+    }
+
+    #[test]
+    fn a_state_claiming_more_messages_than_frames_fit_is_refused() {
+        let g = Geometry::for_size(1 << 20, 0);
+        let s = State {
+            oldest_seq: 1,
+            next_seq: 4,
+            tail_pos: 0,
+            head_pos: 3 * FRAME_HEADER_BYTES,
+            newest_ns: 0,
+        };
+        assert!(s.check(&g).is_ok());
+        let s = State {
+            next_seq: 27_000_000,
+            ..s
+        };
+        assert_eq!(s.check(&g), Err("more messages than the ring can hold"));
     }
 }
