@@ -24,3 +24,5 @@ pub mod time;
 
 pub use api::{Client, Durability, Message, Pool, PoolInfo, PoolRef, Tail, TailEvent, TailOptions};
 pub use error::{Error, ErrorKind, Result};
+#[doc(hidden)]
+pub mod fuzzing;

@@ -2,6 +2,7 @@
 
 mod api;
 mod corruption;
+mod fuzz_corpus;
 mod model;
 mod multiproc;
 mod support;
