@@ -192,6 +192,15 @@ fn make_room(region: &Region, st: &mut State, new_head: u64) -> bool {
             None => resync_tail(region, st),
         }
     }
+    if moved && st.check(region.geometry()).is_err() {
+        // Only a damaged pool gets here (e.g. a stray wrap mark at the tail skipped a lap while the
+        // count stayed): never publish a state readers would refuse. Resync, or drop what is left.
+        resync_tail(region, st);
+        if st.check(region.geometry()).is_err() {
+            st.tail_pos = st.head_pos;
+            st.oldest_seq = st.next_seq;
+        }
+    }
     moved
 }
 
@@ -237,4 +246,49 @@ fn resync_tail(region: &Region, st: &mut State) {
     }
     st.tail_pos = st.head_pos;
     st.oldest_seq = st.next_seq;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn append(r: &Region, w: &mut Writer, data: &str) -> Result<Vec<Committed>, AppendError> {
+        let mut out = Vec::new();
+        let tags: &[&str] = &[];
+        w.append(
+            r,
+            &[Item {
+                data: data.as_bytes(),
+                tags,
+            }],
+            1,
+            false,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn eviction_over_a_stray_wrap_mark_never_publishes_a_state_readers_refuse() {
+        // A 1 KiB ring full of 32-byte frames (empty data), then a wrap mark where the tail frame
+        // starts, as damage would leave it: evicting jumps to the next lap while the count stays.
+        let r = Region::in_memory(6144, false).unwrap();
+        let mut w = Writer::default();
+        for _ in 0..40 {
+            append(&r, &mut w, "").unwrap();
+        }
+        let (st, _) = r.state().unwrap();
+        assert_eq!((st.oldest_seq, st.tail_pos, st.head_pos), (9, 256, 1280));
+        r.ring_store_mark(st.tail_pos, MARK_WRAP);
+        let out = append(&r, &mut w, "1").unwrap();
+        let (st, _) = r
+            .state()
+            .expect("the published state passes the reader's checks");
+        assert_eq!(st.next_seq, out[0].seq + 1);
+        let mut buf = super::super::reader::FrameBuf::default();
+        let got = super::super::reader::get(&r, out[0].seq, &mut buf);
+        assert_eq!(got, Ok(super::super::reader::Got::Found));
+        assert_eq!(buf.data(), "1");
+    }
 }
