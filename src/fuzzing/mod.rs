@@ -39,7 +39,7 @@ pub const TARGETS: [(&str, Target); 6] = [
 
 /// Reads fixed-width values off the front of fuzz input; an exhausted input yields zeros.
 #[derive(Debug, Clone)]
-pub(crate) struct Bytes<'a>(&'a [u8]);
+pub(crate) struct Bytes<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Bytes<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Bytes<'a> {

@@ -366,17 +366,7 @@ impl Harness {
         if k == 0 && power {
             if !self.durable_exact {
                 self.rebuild(&img, garbage);
-                for (seq, _, tags, data) in read_all(&self.region, None).msgs {
-                    let ok = self
-                        .written
-                        .get(&seq)
-                        .is_some_and(|v| v.contains(&(tags.clone(), data.clone())));
-                    assert!(
-                        ok,
-                        "after a power cut, seq {seq} reads {data:?}, never written as {seq}"
-                    );
-                }
-                let _ = validate(&self.region);
+                self.check_unpredictable();
                 return false;
             }
             self.model = self.durable.clone();
@@ -390,6 +380,40 @@ impl Harness {
         self.durable = self.model.clone();
         self.durable_exact = true;
         true
+    }
+
+    /// After a power cut on a durable image that pages written back outside any sync made
+    /// unpredictable: the header may be newer than the ring pages, so a seq may read as a whole frame
+    /// of an earlier batch that was cut (time order is then not kept: `fast` promises nothing across a
+    /// power cut). Still, every message read was written as that seq, never torn, and every message of
+    /// the last `flush` that no later append evicted is there.
+    fn check_unpredictable(&self) {
+        for (seq, _, tags, data) in read_all(&self.region, None, false).msgs {
+            let ok = self
+                .written
+                .get(&seq)
+                .is_some_and(|v| v.contains(&(tags.clone(), data.clone())));
+            assert!(
+                ok,
+                "after a power cut, seq {seq} reads {data:?}, never written as {seq}"
+            );
+        }
+        let mut buf = FrameBuf::default();
+        for m in self
+            .durable
+            .msgs
+            .iter()
+            .filter(|m| self.model.msgs.contains(m))
+        {
+            assert_eq!(
+                reader::get(&self.region, m.seq, &mut buf),
+                Ok(Got::Found),
+                "flushed {}",
+                m.seq
+            );
+            same(&buf, m);
+        }
+        let _ = validate(&self.region);
     }
 
     /// Restarts from `img`, then fills what no published state covers with garbage, as a writer cut
@@ -436,7 +460,7 @@ impl Harness {
     fn check(&self) {
         let st = self.region.state().map(|s| s.0);
         assert_eq!(st, Ok(self.model.state()), "state");
-        let all = read_all(&self.region, None);
+        let all = read_all(&self.region, None, true);
         assert!(all.clean, "{all:?}");
         let want: Vec<_> = self
             .model
