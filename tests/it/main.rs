@@ -2,6 +2,7 @@
 
 mod api;
 mod corruption;
+mod crash_campaign;
 mod fuzz_corpus;
 mod model;
 mod multiproc;
