@@ -50,6 +50,12 @@ pub const MARK_WRAP: u32 = u32::from_le_bytes(*b"PLWR");
 pub const INDEX_ENTRY_BYTES: u64 = 16;
 /// Target ring bytes per index slot when sizing the index.
 pub const INDEX_RING_BYTES_PER_SLOT: u64 = 256;
+/// Highest `next_seq` a state may hold: at ten million appends a second, 14 000 years away. Keeps
+/// seq arithmetic (`next_seq + batch`) far from overflow in a state that passed its checks.
+pub const SEQ_MAX: u64 = 1 << 62;
+/// Highest `head_pos` a state may hold (a century of writing at a GB/s); keeps position arithmetic
+/// (`head + frame`, next lap) far from overflow.
+pub const POS_MAX: u64 = 1 << 62;
 /// Fewest index slots.
 pub const INDEX_SLOTS_MIN: u64 = 64;
 /// Most index slots.
@@ -257,6 +263,9 @@ impl State {
     pub fn check(&self, g: &Geometry) -> Result<(), &'static str> {
         if self.oldest_seq == 0 || self.oldest_seq > self.next_seq {
             return Err("oldest seq above next seq");
+        }
+        if self.next_seq > SEQ_MAX || self.head_pos > POS_MAX {
+            return Err("seq or ring position out of range");
         }
         if self.tail_pos > self.head_pos || self.head_pos - self.tail_pos > g.ring_size {
             return Err("ring positions out of range");
@@ -544,5 +553,21 @@ mod tests {
             ..s
         };
         assert_eq!(s.check(&g), Err("more messages than the ring can hold"));
+    }
+
+    #[test]
+    fn seqs_and_positions_stay_far_from_overflow() {
+        let g = Geometry::for_size(1 << 20, 0);
+        let at = |next_seq, head_pos| State {
+            oldest_seq: next_seq,
+            next_seq,
+            tail_pos: head_pos,
+            head_pos,
+            newest_ns: 0,
+        };
+        assert!(at(SEQ_MAX, POS_MAX).check(&g).is_ok());
+        assert!(at(SEQ_MAX + 1, 0).check(&g).is_err());
+        assert!(at(1, POS_MAX + 8).check(&g).is_err());
+        assert!(at(u64::MAX, 0).check(&g).is_err());
     }
 }

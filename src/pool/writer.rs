@@ -126,7 +126,7 @@ impl Writer {
             let len = check_item(&geo, it).map_err(|why| AppendError::Item { index, why })?;
             self.lens.push(len);
         }
-        let (mut st, _) = region.state().map_err(AppendError::State)?;
+        let (mut st, ver) = region.state().map_err(AppendError::State)?;
         format::place(
             st.head_pos,
             geo.ring_size,
@@ -134,6 +134,13 @@ impl Writer {
             &mut self.placement,
         );
         let new_head = self.placement.new_head;
+        if st.next_seq + items.len() as u64 > format::SEQ_MAX || new_head > format::POS_MAX {
+            // Centuries of appends away; in practice only a damaged state gets here.
+            return Err(AppendError::State(StateError::Corrupt {
+                offset: format::OFF_STATE_SLOTS[(ver & 1) as usize] as u64,
+                why: "seq or ring position space exhausted",
+            }));
+        }
         if make_room(region, &mut st, new_head) {
             region.publish(&st);
             if flush {
@@ -267,6 +274,25 @@ mod tests {
             &mut out,
         )?;
         Ok(out)
+    }
+
+    #[test]
+    fn an_append_past_the_last_seq_is_refused_not_wrapped() {
+        let r = Region::in_memory(6144, false).unwrap();
+        let s = State {
+            oldest_seq: format::SEQ_MAX,
+            next_seq: format::SEQ_MAX,
+            tail_pos: 0,
+            head_pos: 0,
+            newest_ns: 0,
+        };
+        r.publish(&s);
+        let e = append(&r, &mut Writer::default(), "1").unwrap_err();
+        assert!(
+            matches!(e, AppendError::State(StateError::Corrupt { .. })),
+            "{e:?}"
+        );
+        assert_eq!(r.state().unwrap().0, s, "nothing published");
     }
 
     #[test]
