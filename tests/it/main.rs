@@ -3,6 +3,7 @@
 mod api;
 mod corruption;
 mod crash_campaign;
+mod durability;
 mod fuzz_corpus;
 mod model;
 mod multiproc;
