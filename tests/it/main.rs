@@ -2,6 +2,7 @@
 
 mod api;
 mod corruption;
+mod corruption_campaign;
 mod crash_campaign;
 mod durability;
 mod fuzz_corpus;
