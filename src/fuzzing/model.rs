@@ -152,6 +152,13 @@ pub fn model(data: &[u8]) {
         now: 1_000,
     };
     while !b.is_empty() {
+        if trace() {
+            eprintln!(
+                "model {:?}, durable exact: {}",
+                h.model.state(),
+                h.durable_exact
+            );
+        }
         match b.u8() % 10 {
             0..=2 => {
                 let batch = h.batch(&mut b, 1);
@@ -174,6 +181,9 @@ pub fn model(data: &[u8]) {
             }
             8 => {
                 let page = u64::from(b.u8()) * 4096 % h.region.geometry().file_size;
+                if trace() {
+                    eprintln!("write back page {page}");
+                }
                 let _ = h.region.sync(page as usize, 4096);
                 h.durable_exact = false;
             }
@@ -223,6 +233,9 @@ impl Harness {
 
     /// Appends in as many lock holds as the batch limits need; every receipt matches the model.
     fn append(&mut self, batch: Vec<(Vec<String>, String)>, flush: bool) {
+        if trace() {
+            eprintln!("append {} flush {flush}", batch.len());
+        }
         let mut rest = batch;
         while !rest.is_empty() {
             let take = writer::batch_len(self.region.geometry(), &Self::items(&rest));
@@ -362,6 +375,12 @@ impl Harness {
         let first = self.model.next_seq;
         self.remember(first, &batch);
         let k = point % shots.len();
+        if trace() {
+            eprintln!(
+                "cut {n} power {power} at {k} of {} garbage {garbage}",
+                shots.len()
+            );
+        }
         let img = shots.get(k).cloned().unwrap_or_default();
         if k == 0 && power {
             if !self.durable_exact {
@@ -472,6 +491,12 @@ impl Harness {
         let rep = validate(&self.region);
         assert!(rep.ok(), "{:?}", rep.issues);
     }
+}
+
+/// `PLASMITE_FUZZ_TRACE=1` prints every step (to reproduce a finding by hand).
+fn trace() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("PLASMITE_FUZZ_TRACE").is_some())
 }
 
 fn same(buf: &FrameBuf, m: &Msg) {
