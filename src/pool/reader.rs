@@ -275,8 +275,12 @@ pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Resul
 /// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
 /// verifies as a message in `[min_seq, next_seq)` and from which verified headers chain on to the
 /// head. Only used once the index and the walk from the tail have failed (damage): it costs a header
-/// read per 8 bytes scanned. The chain check (one batch and one frame long at most) keeps out whole
-/// frames of a cut batch left in a wrap gap, which never chain to the head.
+/// read per 8 bytes scanned, plus the chain check (one batch and one frame long at most).
+///
+/// Whole, checksummed frames that are not the committed ones exist in the live range only in wrap gaps
+/// (left there by a batch cut short before the batch that replaced it wrapped earlier); the scan jumps
+/// gaps at their marker. Residual risk, accepted: with that marker damaged too, a cut frame whose
+/// successor seq happens to match the frame after the wrap would pass the chain check.
 pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Option<Cursor> {
     let ring = region.geometry().ring_size;
     let st = &view.state;
