@@ -32,3 +32,5 @@ pub use error::{Error, ErrorKind, Result};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+#[doc(hidden)]
+pub mod fuzzing;

@@ -272,10 +272,14 @@ impl Tail {
     }
 }
 
-/// The cursor of `seq`, or of the oldest message if `seq` was evicted meanwhile.
+/// The cursor of `seq`, or of the oldest message if `seq` was evicted meanwhile or cannot be reached
+/// (damage): a tail reports corruption in its stream when it reads it, never at its start.
 fn locate_or_oldest(pool: &Pool, view: &mut View, seq: u64) -> Result<Cursor> {
-    let found = reader::locate_stable(pool.inner.file.region(), view, seq).map_err(read_error)?;
-    Ok(found.unwrap_or_else(|| view.oldest()))
+    match reader::locate_stable(pool.inner.file.region(), view, seq) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) | Err(ReadError::Corrupt { .. }) => Ok(view.oldest()),
+        Err(e) => Err(read_error(e)),
+    }
 }
 
 impl Iterator for Tail {

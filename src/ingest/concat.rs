@@ -88,7 +88,13 @@ impl<R: Read> Reader<R> {
         let mut scanner = Scanner::new();
         loop {
             let data = self.input.data();
-            match scanner.run(data, self.input.eof()) {
+            // Never look past the first byte over the limit: what is found there must not depend
+            // on how much input one read happened to bring (an error there or "too large").
+            let view = data
+                .get(..self.record_bytes_max.saturating_add(1))
+                .unwrap_or(data);
+            let last = self.input.eof() && view.len() == data.len();
+            match scanner.run(view, last) {
                 Step::Complete { start, end } => {
                     self.index += 1;
                     let index = self.index;
@@ -114,7 +120,7 @@ impl<R: Read> Reader<R> {
                     self.resync_after_error(e.offset);
                     return Ok(Attempt::Failed(invalid(index, line, e)));
                 }
-                Step::NeedMore if data.len() > self.record_bytes_max => {
+                Step::NeedMore if view.len() > self.record_bytes_max => {
                     return Ok(Attempt::Failed(self.start_skip_value(scanner, line)));
                 }
                 Step::NeedMore => {

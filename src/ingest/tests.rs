@@ -538,3 +538,14 @@ fn random_streams_frame_identically_for_any_read_size() {
         }
     }
 }
+
+#[test]
+fn an_invalid_record_past_the_limit_gets_the_same_error_whatever_the_read_sizes() {
+    // Found by fuzzing: the string breaks (raw LF) at byte 9, past the 8-byte limit; whole-input
+    // reads said "invalid JSON", 1-byte reads "too large". Bytes past the limit are not examined.
+    let input = b"{\" [0,2.E\n\"{\xff\xff\xff\xff\n";
+    for mode in [Mode::Auto, Mode::Jq] {
+        let got = read_all(input, mode, 8);
+        assert_eq!(got[0], Out::Err(1, 1, "too_large", None), "{mode:?}");
+    }
+}

@@ -50,6 +50,12 @@ pub const MARK_WRAP: u32 = u32::from_le_bytes(*b"PLWR");
 pub const INDEX_ENTRY_BYTES: u64 = 16;
 /// Target ring bytes per index slot when sizing the index.
 pub const INDEX_RING_BYTES_PER_SLOT: u64 = 256;
+/// Highest `next_seq` a state may hold: at ten million appends a second, 14 000 years away. Keeps
+/// seq arithmetic (`next_seq + batch`) far from overflow in a state that passed its checks.
+pub const SEQ_MAX: u64 = 1 << 62;
+/// Highest `head_pos` a state may hold (a century of writing at a GB/s); keeps position arithmetic
+/// (`head + frame`, next lap) far from overflow.
+pub const POS_MAX: u64 = 1 << 62;
 /// Fewest index slots.
 pub const INDEX_SLOTS_MIN: u64 = 64;
 /// Most index slots.
@@ -140,6 +146,12 @@ impl Geometry {
             return Err(HeaderError::Geometry {
                 offset: OFF_HEADER_BYTES,
                 why: "header checksum mismatch",
+            });
+        }
+        if le_u32(b, OFF_HEADER_BYTES) != Some(HEADER_BYTES as u32) {
+            return Err(HeaderError::Geometry {
+                offset: OFF_HEADER_BYTES,
+                why: "header size",
             });
         }
         let g = Geometry {
@@ -252,6 +264,9 @@ impl State {
         if self.oldest_seq == 0 || self.oldest_seq > self.next_seq {
             return Err("oldest seq above next seq");
         }
+        if self.next_seq > SEQ_MAX || self.head_pos > POS_MAX {
+            return Err("seq or ring position out of range");
+        }
         if self.tail_pos > self.head_pos || self.head_pos - self.tail_pos > g.ring_size {
             return Err("ring positions out of range");
         }
@@ -261,6 +276,11 @@ impl State {
         }
         if self.count() > 0 && self.tail_pos == self.head_pos {
             return Err("messages counted in an empty ring");
+        }
+        // Every message takes a frame of at least a header: a larger count would send readers and
+        // writers walking seqs that cannot exist.
+        if self.count() > (self.head_pos - self.tail_pos) / FRAME_HEADER_BYTES {
+            return Err("more messages than the ring can hold");
         }
         Ok(())
     }
@@ -488,6 +508,21 @@ mod tests {
     }
 
     #[test]
+    fn a_header_size_other_than_4096_is_refused_even_with_a_valid_checksum() {
+        let mut b = Geometry::for_size(1 << 20, 0).encode();
+        b[OFF_HEADER_BYTES + 1] = 0x11;
+        let crc = crc32c(&b[..GEOMETRY_BYTES]);
+        b[OFF_GEOMETRY_CRC..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            Geometry::decode(&b),
+            Err(HeaderError::Geometry {
+                offset: OFF_HEADER_BYTES,
+                why: "header size"
+            })
+        );
+    }
+
+    #[test]
     fn other_versions_are_named() {
         let mut b = Geometry::for_size(1 << 20, 0).encode();
         b[OFF_VERSION] = 2;
@@ -554,5 +589,39 @@ mod tests {
         s.oldest_seq = 5;
         assert!(s.check(&g).is_err());
         assert_ne!(State::EMPTY.checksum(), 0);
+    }
+
+    #[test]
+    fn a_state_claiming_more_messages_than_frames_fit_is_refused() {
+        let g = Geometry::for_size(1 << 20, 0);
+        let s = State {
+            oldest_seq: 1,
+            next_seq: 4,
+            tail_pos: 0,
+            head_pos: 3 * FRAME_HEADER_BYTES,
+            newest_ns: 0,
+        };
+        assert!(s.check(&g).is_ok());
+        let s = State {
+            next_seq: 27_000_000,
+            ..s
+        };
+        assert_eq!(s.check(&g), Err("more messages than the ring can hold"));
+    }
+
+    #[test]
+    fn seqs_and_positions_stay_far_from_overflow() {
+        let g = Geometry::for_size(1 << 20, 0);
+        let at = |next_seq, head_pos| State {
+            oldest_seq: next_seq,
+            next_seq,
+            tail_pos: head_pos,
+            head_pos,
+            newest_ns: 0,
+        };
+        assert!(at(SEQ_MAX, POS_MAX).check(&g).is_ok());
+        assert!(at(SEQ_MAX + 1, 0).check(&g).is_err());
+        assert!(at(1, POS_MAX + 8).check(&g).is_err());
+        assert!(at(u64::MAX, 0).check(&g).is_err());
     }
 }

@@ -4,6 +4,7 @@
 //! Invariant: a frame is returned only after (1) its bytes were copied out, (2) mark, seq, length and
 //! checksum verified on the copy, and (3) the state version, re-read after an `Acquire` fence, showed the
 //! frame was not evicted during the copy. A reader never blocks a writer and never writes the pool.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use super::format::{self, FrameHeader, State, FRAME_HEADER_BYTES, MARK_COMMITTED, MARK_WRAP};
 use super::region::{Region, StateError};
@@ -259,19 +260,88 @@ fn lapped(cur: &mut Cursor, view: &View) -> Step {
     Step::Lapped { lost }
 }
 
-/// Moves a cursor stuck on a corrupt frame to the next message the index locates and verifies, or to
-/// the live edge. Returns how many messages were skipped.
+/// Moves a cursor stuck on a corrupt frame to the next message it can find (the first the index
+/// locates and verifies, or the first frame that verifies past the damage), or to the live edge.
+/// Returns how many messages were skipped.
 pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Result<u64, ReadError> {
     *view = View::load(region)?;
     let from = cur.seq;
-    for seq in cur.seq.max(view.state.oldest_seq) + 1..view.state.next_seq {
-        if let Some(c) = locate_indexed(region, view, seq) {
-            *cur = c;
-            return Ok(seq - from);
+    let (start, scan_from) = if cur.seq < view.state.oldest_seq {
+        (view.state.oldest_seq, view.state.tail_pos)
+    } else {
+        (cur.seq + 1, cur.pos + format::FRAME_ALIGN)
+    };
+    // The next frame after the damage, found by scanning; the index may know an earlier one.
+    let scanned = scan_resync(region, view, scan_from, start);
+    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
+    let found = (start..limit)
+        .find_map(|seq| locate_indexed(region, view, seq))
+        .or(scanned);
+    *cur = found.unwrap_or_else(|| view.edge());
+    Ok(cur.seq.saturating_sub(from))
+}
+
+/// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
+/// verifies as a message in `[min_seq, next_seq)` and from which verified headers chain on to the
+/// head. Only used once the index and the walk from the tail have failed (damage): it costs a header
+/// read per 8 bytes scanned, plus the chain check (one batch and one frame long at most).
+///
+/// Whole, checksummed frames that are not the committed ones exist in the live range only in wrap gaps
+/// (left there by a batch cut short before the batch that replaced it wrapped earlier); the scan jumps
+/// gaps at their marker. Residual risk, accepted: with that marker damaged too, a cut frame whose
+/// successor seq happens to match the frame after the wrap would pass the chain check.
+pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Option<Cursor> {
+    let ring = region.geometry().ring_size;
+    let st = &view.state;
+    let mut p = pos.checked_add(format::FRAME_ALIGN - 1)? & !(format::FRAME_ALIGN - 1);
+    let mut buf = FrameBuf::default();
+    while p < st.head_pos {
+        let room = ring - p % ring;
+        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+        let n = FRAME_HEADER_BYTES.min(room) as usize;
+        region.ring_read(p, hdr.get_mut(..n).unwrap_or(&mut []));
+        let h = FrameHeader::decode(&hdr)?;
+        if h.mark == MARK_WRAP {
+            p = format::next_lap(p, ring);
+            continue;
         }
+        if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < st.next_seq {
+            let cur = Cursor { seq: h.seq, pos: p };
+            if let Ok(len) = copy_frame(region, &cur, view, &hdr, room, &mut buf) {
+                if chains_to_head(region, view, cur.seq + 1, p + len) {
+                    return Some(cur);
+                }
+            }
+        }
+        p += format::FRAME_ALIGN;
     }
-    *cur = view.edge();
-    Ok(view.state.next_seq.saturating_sub(from))
+    None
+}
+
+/// Whether frame headers from `(seq, pos)` follow one another up to the head (or for more frames than
+/// one batch holds), seqs without gaps.
+fn chains_to_head(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
+    let ring = region.geometry().ring_size;
+    for _ in 0..=crate::limits::BATCH_MESSAGES_MAX {
+        if pos >= view.state.head_pos {
+            return pos == view.state.head_pos && seq == view.state.next_seq;
+        }
+        let mut mark = [0u8; 4];
+        region.ring_read(pos, &mut mark);
+        if u32::from_le_bytes(mark) == MARK_WRAP {
+            pos = format::next_lap(pos, ring);
+            continue;
+        }
+        let Some(h) = read_header(region, pos) else {
+            return false;
+        };
+        if h.mark != MARK_COMMITTED || h.seq != seq || h.frame_len() > ring - pos % ring {
+            return false;
+        }
+        seq += 1;
+        pos += h.frame_len();
+    }
+    true
 }
 
 /// The cursor of `seq` if its index entry points at a frame header carrying that seq.
@@ -309,10 +379,16 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
             cur.pos = format::next_lap(cur.pos, ring);
             continue;
         }
-        let h = read_header(region, cur.pos)?;
-        if h.mark != MARK_COMMITTED || h.seq != cur.seq || h.frame_len() > room {
-            return None;
-        }
+        let h = read_header(region, cur.pos);
+        let Some(h) =
+            h.filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room)
+        else {
+            // A damaged frame on the way: resume at the next frame that verifies, if it is not
+            // already past `seq` (and `seq`'s own frame being damaged, there is nothing to find).
+            cur = scan_resync(region, view, cur.pos + format::FRAME_ALIGN, cur.seq + 1)
+                .filter(|c| cur.seq < seq && c.seq <= seq)?;
+            continue;
+        };
         if cur.seq == seq {
             return Some(cur);
         }

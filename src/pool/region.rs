@@ -31,6 +31,18 @@ pub struct Region {
     map: Mapping,
     geo: Geometry,
     durable: Option<Mutex<Vec<u8>>>,
+    on_sync: Option<SyncObserver>,
+}
+
+/// Test hook: a function called after every [`Region::sync`] (durability models capture the durable
+/// image at each sync point of the append protocol). Unset, it costs one branch per sync.
+#[doc(hidden)]
+pub struct SyncObserver(pub Box<dyn Fn(&Region) + Send + Sync>);
+
+impl std::fmt::Debug for SyncObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncObserver")
+    }
 }
 
 impl Region {
@@ -40,6 +52,7 @@ impl Region {
             map,
             geo,
             durable: None,
+            on_sync: None,
         }
     }
 
@@ -49,7 +62,12 @@ impl Region {
         let geo = Geometry::for_size(file_size, 1);
         let map = Mapping::anonymous(file_size as usize)?;
         let durable = durable_image.then(|| Mutex::new(vec![0u8; file_size as usize]));
-        let r = Region { map, geo, durable };
+        let r = Region {
+            map,
+            geo,
+            durable,
+            on_sync: None,
+        };
         r.init();
         r.sync(0, format::HEADER_BYTES as usize)?;
         Ok(r)
@@ -64,13 +82,24 @@ impl Region {
         let map = Mapping::anonymous(image.len()).map_err(|_| format::HeaderError::Short)?;
         map.write_at(0, image);
         let durable = durable_image.then(|| Mutex::new(image.to_vec()));
-        Ok(Region { map, geo, durable })
+        Ok(Region {
+            map,
+            geo,
+            durable,
+            on_sync: None,
+        })
     }
 
     /// Writes magic, geometry and the empty state into a zeroed region.
     pub fn init(&self) {
         self.map.write_at(0, &self.geo.encode());
         self.publish(&State::EMPTY);
+    }
+
+    /// Installs (or removes) the test hook called after every sync.
+    #[doc(hidden)]
+    pub fn set_sync_observer(&mut self, observer: Option<SyncObserver>) {
+        self.on_sync = observer;
     }
 
     /// The immutable geometry.
@@ -235,6 +264,14 @@ impl Region {
 
     /// Makes `offset..offset+len` durable: msync for files, a copy into the durable image in memory.
     pub fn sync(&self, offset: usize, len: usize) -> io::Result<()> {
+        let r = self.sync_bytes(offset, len);
+        if let Some(o) = &self.on_sync {
+            (o.0)(self);
+        }
+        r
+    }
+
+    fn sync_bytes(&self, offset: usize, len: usize) -> io::Result<()> {
         match &self.durable {
             Some(img) => {
                 let mut g = img

@@ -136,15 +136,20 @@ fn skip_wraps(region: &Region, c: &mut Cursor, head: u64) {
     }
 }
 
-/// Every message the index should still describe must be described correctly. A slot holding a seq at
-/// or past `next_seq` is the leftover of an append that was interrupted before it published: harmless
-/// (lookups verify entries), overwritten when that seq is really written, and not reported.
+/// Every message the index should still describe must be described correctly. A slot holding a seq
+/// that an interrupted append could have written (its own slot, at most one batch past `next_seq`) is
+/// that append's leftover: harmless (lookups verify entries), overwritten when that seq is really
+/// written, and not reported. Any other seq there is damage.
 fn check_index(region: &Region, view: &View, positions: &[(u64, u64)], rep: &mut Report) {
     let slots = region.geometry().index_slots;
-    let first = view.state.next_seq.saturating_sub(slots);
+    let next = view.state.next_seq;
+    let first = next.saturating_sub(slots);
     for &(seq, pos) in positions.iter().filter(|p| p.0 >= first) {
         let (got_seq, got_pos) = region.index_get(seq);
-        if got_seq >= view.state.next_seq || (got_seq == seq && got_pos == pos) {
+        let leftover = got_seq >= next
+            && got_seq - next < crate::limits::BATCH_MESSAGES_MAX as u64
+            && got_seq % slots == seq % slots;
+        if leftover || (got_seq == seq && got_pos == pos) {
             continue;
         }
         rep.issue(

@@ -40,7 +40,7 @@ pub enum AppendError {
 /// Reusable buffers of one writer.
 #[derive(Debug, Default)]
 pub struct Writer {
-    tags: Vec<u8>,
+    frame: Vec<u8>,
     lens: Vec<u64>,
     placement: Placement,
 }
@@ -126,7 +126,7 @@ impl Writer {
             let len = check_item(&geo, it).map_err(|why| AppendError::Item { index, why })?;
             self.lens.push(len);
         }
-        let (mut st, _) = region.state().map_err(AppendError::State)?;
+        let (mut st, ver) = region.state().map_err(AppendError::State)?;
         format::place(
             st.head_pos,
             geo.ring_size,
@@ -134,6 +134,13 @@ impl Writer {
             &mut self.placement,
         );
         let new_head = self.placement.new_head;
+        if st.next_seq + items.len() as u64 > format::SEQ_MAX || new_head > format::POS_MAX {
+            // Centuries of appends away; in practice only a damaged state gets here.
+            return Err(AppendError::State(StateError::Corrupt {
+                offset: format::OFF_STATE_SLOTS[(ver & 1) as usize] as u64,
+                why: "seq or ring position space exhausted",
+            }));
+        }
         if make_room(region, &mut st, new_head) {
             region.publish(&st);
             if flush {
@@ -146,11 +153,9 @@ impl Writer {
         }
         for (i, (it, &pos)) in items.iter().zip(&self.placement.frames).enumerate() {
             let seq = st.next_seq + i as u64;
-            format::encode_tags(it.tags, &mut self.tags);
-            let h = format::frame_header(seq, time_ns, it.tags.len() as u16, &self.tags, it.data);
-            region.ring_write(pos + 4, h.get(4..).unwrap_or(&[]));
-            region.ring_write(pos + FRAME_HEADER_BYTES, &self.tags);
-            region.ring_write(pos + FRAME_HEADER_BYTES + self.tags.len() as u64, it.data);
+            self.frame.clear();
+            format::encode_frame(seq, time_ns, it.tags, it.data, &mut self.frame);
+            region.ring_write(pos + 4, self.frame.get(4..).unwrap_or(&[]));
             region.ring_store_mark(pos, MARK_COMMITTED);
             region.index_set(seq, pos);
             out.push(Committed { seq, time_ns });
@@ -192,6 +197,15 @@ fn make_room(region: &Region, st: &mut State, new_head: u64) -> bool {
                 st.tail_pos = next.0;
             }
             None => resync_tail(region, st),
+        }
+    }
+    if moved && st.check(region.geometry()).is_err() {
+        // Only a damaged pool gets here (e.g. a stray wrap mark at the tail skipped a lap while the
+        // count stayed): never publish a state readers would refuse. Resync, or drop what is left.
+        resync_tail(region, st);
+        if st.check(region.geometry()).is_err() {
+            st.tail_pos = st.head_pos;
+            st.oldest_seq = st.next_seq;
         }
     }
     moved
@@ -242,8 +256,68 @@ fn resync_tail(region: &Region, st: &mut State) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn append(r: &Region, w: &mut Writer, data: &str) -> Result<Vec<Committed>, AppendError> {
+        let mut out = Vec::new();
+        let tags: &[&str] = &[];
+        w.append(
+            r,
+            &[Item {
+                data: data.as_bytes(),
+                tags,
+            }],
+            1,
+            false,
+            &mut out,
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn an_append_past_the_last_seq_is_refused_not_wrapped() {
+        let r = Region::in_memory(6144, false).unwrap();
+        let s = State {
+            oldest_seq: format::SEQ_MAX,
+            next_seq: format::SEQ_MAX,
+            tail_pos: 0,
+            head_pos: 0,
+            newest_ns: 0,
+        };
+        r.publish(&s);
+        let e = append(&r, &mut Writer::default(), "1").unwrap_err();
+        assert!(
+            matches!(e, AppendError::State(StateError::Corrupt { .. })),
+            "{e:?}"
+        );
+        assert_eq!(r.state().unwrap().0, s, "nothing published");
+    }
+
+    #[test]
+    fn eviction_over_a_stray_wrap_mark_never_publishes_a_state_readers_refuse() {
+        // A 1 KiB ring full of 32-byte frames (empty data), then a wrap mark where the tail frame
+        // starts, as damage would leave it: evicting jumps to the next lap while the count stays.
+        let r = Region::in_memory(6144, false).unwrap();
+        let mut w = Writer::default();
+        for _ in 0..40 {
+            append(&r, &mut w, "").unwrap();
+        }
+        let (st, _) = r.state().unwrap();
+        assert_eq!((st.oldest_seq, st.tail_pos, st.head_pos), (9, 256, 1280));
+        r.ring_store_mark(st.tail_pos, MARK_WRAP);
+        let out = append(&r, &mut w, "1").unwrap();
+        let (st, _) = r
+            .state()
+            .expect("the published state passes the reader's checks");
+        assert_eq!(st.next_seq, out[0].seq + 1);
+        let mut buf = super::super::reader::FrameBuf::default();
+        let got = super::super::reader::get(&r, out[0].seq, &mut buf);
+        assert_eq!(got, Ok(super::super::reader::Got::Found));
+        assert_eq!(buf.data(), "1");
+    }
+
     use crate::pool::format::Geometry;
 
     fn items<'a>(data: &'a [u8], n: usize) -> Vec<Item<'a, &'a str>> {

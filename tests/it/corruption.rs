@@ -38,7 +38,8 @@ fn read_all_checked(pool: &Pool, sent: &HashMap<u64, String>) -> (u64, u64) {
     let (mut good, mut errors) = (0, 0);
     let Ok(info) = pool.info() else { return (0, 1) };
     if let Some((o, n)) = info.bounds {
-        for seq in o..=n {
+        // A sample (a get of an unindexed seq walks from the tail, past any damage).
+        for seq in (o..=n).step_by(((n - o) / 64).max(1) as usize).chain([n]) {
             match pool.get(seq) {
                 Ok(m) => {
                     assert_eq!(
