@@ -250,11 +250,14 @@ impl Region {
         (s, p)
     }
 
-    /// Records that `seq` is at `pos`. Writers only.
+    /// Records that `seq` is at `pos`. Writers only. The seq is stored first: a writer killed between
+    /// the two stores leaves `(new seq, stale pos)`, which readers reject by verification and `doctor`
+    /// recognises as an interrupted append's leftover (new seq at or past `next_seq`). The other order
+    /// could leave a live message's seq next to another frame's position.
     pub fn index_set(&self, seq: u64, pos: u64) {
         let off = self.index_off(seq);
-        self.word64(off + 8).store(pos, Ordering::Relaxed);
-        self.word64(off).store(seq, Ordering::Release);
+        self.word64(off).store(seq, Ordering::Relaxed);
+        self.word64(off + 8).store(pos, Ordering::Release);
     }
 
     /// File offset of the index word of `seq`.
