@@ -5,21 +5,8 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-/// Non-blocking attempts before [`lock_exclusive`] sleeps in the kernel. Writers hold the lock for
-/// well under a microsecond, so a contended lock is usually free again after a few tries, which is
-/// cheaper than a sleep and a wake-up (two context switches).
-const LOCK_TRIES_BEFORE_BLOCKING: u32 = 4;
-
 /// Takes an exclusive `flock` on the whole file, blocking until it is granted (retries on EINTR).
 pub fn lock_exclusive(file: &File) -> io::Result<()> {
-    for attempt in 0..LOCK_TRIES_BEFORE_BLOCKING {
-        if try_lock_exclusive(file)? {
-            return Ok(());
-        }
-        if attempt > 0 {
-            std::thread::yield_now();
-        }
-    }
     loop {
         // SAFETY: flock on a valid, open fd has no memory-safety preconditions.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
