@@ -15,7 +15,7 @@ const POOL_BYTES: u64 = 8192;
 pub fn frame(data: &[u8]) {
     decode_raw(data);
     let mut b = Bytes::new(data);
-    let seq = b.u64() % (1 << 62) + 1;
+    let seq = b.u64() % (format::SEQ_MAX - 1) + 1;
     let time_ns = b.u64();
     let tags = take_tags(&mut b);
     let place = b.u16();

@@ -155,9 +155,18 @@ impl<R: Read> Reader<R> {
                     return Ok(());
                 }
                 Step::NeedMore => {
+                    // Discard what is validated, but keep a line break followed only by whitespace:
+                    // if the next token breaks the value, the resync must see that it starts its
+                    // line, as it would with all the input at hand.
                     let k = self.scanner.pos();
-                    self.input.consume(k);
-                    self.scanner.rebase(k);
+                    let data = self.input.data();
+                    let keep = data
+                        .get(..k)
+                        .and_then(|d| d.iter().rposition(|&b| b == b'\n'))
+                        .filter(|&lf| skip_ws(data, lf + 1) >= k)
+                        .unwrap_or(k);
+                    self.input.consume(keep);
+                    self.scanner.rebase(keep);
                     if self.fill()? == Fill::Full {
                         self.skip = Skip::PastLf;
                         return Ok(());

@@ -549,3 +549,23 @@ fn an_invalid_record_past_the_limit_gets_the_same_error_whatever_the_read_sizes(
         assert_eq!(got[0], Out::Err(1, 1, "too_large", None), "{mode:?}");
     }
 }
+
+#[test]
+fn the_resync_after_a_too_large_value_does_not_depend_on_read_sizes() {
+    // Found by fuzzing: a too-large value breaks on a token that starts the next line. Read whole,
+    // the reader resumed at that line (one more error record); read in pieces, the line break had
+    // already been discarded and the whole line was skipped.
+    let input = b"{\"multi\":\n\xff\xff\xff\n[1]\n";
+    for mode in [Mode::Auto, Mode::Jq] {
+        let got = read_all(input, mode, 8);
+        assert_eq!(
+            got,
+            vec![
+                Out::Err(1, 1, "too_large", None),
+                Out::Err(2, 2, "invalid_json", Some("unexpected_byte")),
+                rec(3, 3, "[1]"),
+            ],
+            "{mode:?}"
+        );
+    }
+}
