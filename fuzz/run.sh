@@ -10,7 +10,7 @@ secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(frame header model ingest json filter)
+    targets=(frame header model ingest json filter http)
 fi
 cargo fuzz build -s none
 for t in "${targets[@]}"; do

@@ -13,13 +13,16 @@
 //! - [`ingest`]: `ingest::Reader` in every mode with arbitrary read boundaries.
 //! - [`json`]: `json::compact` and `json::scan_value` against serde_json.
 //! - [`filter`]: `--where` parsing and evaluation.
+//! - [`http`]: request heads, routes, queries and request bodies of `plasmite serve`, without a socket.
 
 mod frame;
+mod http;
 mod image;
 mod model;
 mod text;
 
 pub use frame::frame;
+pub use http::http;
 pub use image::header;
 pub use model::model;
 pub use text::{filter, ingest, json};
@@ -28,13 +31,14 @@ pub use text::{filter, ingest, json};
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name (the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`).
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("frame", frame),
     ("header", header),
     ("model", model),
     ("ingest", ingest),
     ("json", json),
     ("filter", filter),
+    ("http", http),
 ];
 
 /// Reads fixed-width values off the front of fuzz input; an exhausted input yields zeros.
