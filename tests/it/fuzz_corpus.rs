@@ -64,3 +64,18 @@ fn mutated_corpus_files_pass_their_fuzz_targets() {
         }
     }
 }
+
+/// Known, unfixed findings (`fuzz/known/TARGET-…`): each replays its input through its target and
+/// fails until the bug is fixed; then the file moves to `fuzz/corpus/TARGET/` and this stays empty.
+#[test]
+#[ignore = "known gap: after a power cut with out-of-protocol page write-back, a flushed message can be unreachable (fuzz/known)"]
+fn known_findings_are_fixed() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/known");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let target = name.split('-').next().unwrap().to_owned();
+        let (_, f) = TARGETS.iter().find(|(t, _)| *t == target).unwrap();
+        f(&std::fs::read(&path).unwrap());
+    }
+}
