@@ -36,17 +36,7 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
     if super::remote::is_remote(&a.pool) {
         return super::remote::peek(ctx, a);
     }
-    let filters = a
-        .wheres
-        .iter()
-        .map(|w| {
-            Filter::parse(w).map_err(|e| {
-                Error::usage(format!("--where {w:?}: {e}"))
-                    .with_offset(e.pos as u64)
-                    .with_hint("see 'plasmite help peek' for the --where language")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let filters = parse_wheres(&a.wheres)?;
     let client = ctx.client()?;
     let pool = open(&client, &a.pool, a.create, None)?;
     let start = start_of(&pool, &a)?;
@@ -100,6 +90,20 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         Some(crate::api::TailEnd::Timeout) => Outcome::Timeout,
         _ => Outcome::Ok,
     })
+}
+
+/// Parses every `--where` expression (shared by local and remote `peek`).
+pub(super) fn parse_wheres(wheres: &[String]) -> Result<Vec<Filter>, Error> {
+    wheres
+        .iter()
+        .map(|w| {
+            Filter::parse(w).map_err(|e| {
+                Error::usage(format!("--where {w:?}: {e}"))
+                    .with_offset(e.pos as u64)
+                    .with_hint("see 'plasmite help peek' for the --where language")
+            })
+        })
+        .collect()
 }
 
 fn start_of(pool: &Pool, a: &PeekArgs) -> Result<TailStart, Failure> {

@@ -226,17 +226,7 @@ pub fn peek(ctx: &Ctx, a: PeekArgs) -> CmdResult {
     if a.replay.is_some() {
         return Err(refuse("--replay", "replay needs the pool's file"));
     }
-    let filters = a
-        .wheres
-        .iter()
-        .map(|w| {
-            Filter::parse(w).map_err(|e| {
-                Error::usage(format!("--where {w:?}: {e}"))
-                    .with_offset(e.pos as u64)
-                    .with_hint("see 'plasmite help peek' for the --where language")
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let filters = super::peek::parse_wheres(&a.wheres)?;
     let remote = connect(&a.pool, &a.remote)?;
     let since = match a.tail {
         Some(n) => {
