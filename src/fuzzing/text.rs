@@ -6,14 +6,7 @@ use crate::ingest::{IngestErrorKind, Mode, Reader};
 use crate::json::{self as pjson, Scan};
 use std::io::Read;
 
-const MODES: [Mode; 6] = [
-    Mode::Auto,
-    Mode::Jsonl,
-    Mode::Json,
-    Mode::Seq,
-    Mode::Jq,
-    Mode::EventStream,
-];
+const MODES: [Mode; 6] = Mode::ALL;
 const RECORD_LIMITS: [usize; 4] = [8, 100, 4096, crate::limits::INGEST_RECORD_BYTES_MAX];
 
 /// A reader handing out the input in chunks whose sizes cycle through `sizes` (0 = a spurious

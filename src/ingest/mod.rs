@@ -49,6 +49,18 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order of the `--in` choices.
+    pub const ALL: [Mode; 6] = [
+        Mode::Auto,
+        Mode::Jsonl,
+        Mode::Json,
+        Mode::Seq,
+        Mode::Jq,
+        Mode::EventStream,
+    ];
+}
+
+impl Mode {
     /// Parses a CLI name: `auto`, `jsonl`, `json`, `seq`, `jq`, `event-stream`.
     pub fn parse(name: &str) -> Option<Mode> {
         Some(match name {

@@ -81,14 +81,7 @@ fn mode_names_round_trip() {
 
 #[test]
 fn empty_input_yields_no_records_in_every_mode() {
-    for mode in [
-        Mode::Auto,
-        Mode::Jsonl,
-        Mode::Json,
-        Mode::Seq,
-        Mode::Jq,
-        Mode::EventStream,
-    ] {
+    for mode in Mode::ALL {
         assert_eq!(read("", mode), vec![], "{mode:?}");
         assert_eq!(read(" \n\r\n\t", mode), vec![], "{mode:?}");
     }
