@@ -5,8 +5,8 @@
 # are read, never written. A finding stops with libFuzzer's report and a failing status; the input is
 # saved under fuzz/artifacts/TARGET/. Full logs: fuzz/target/work/TARGET.log.
 # PLASMITE_FUZZ_SEED fixes libFuzzer's seed (0 = random): CI uses a fixed seed so its short smoke run
-# explores the same inputs every time (a known, tracked finding in fuzz/known cannot turn it red at
-# random); long local runs use random seeds to find new things.
+# starts from the same inputs every time (the model target reads the clock, so runs still diverge);
+# long local runs use random seeds to find new things.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}

@@ -276,11 +276,15 @@ pub(crate) fn read_all(region: &Region, known: Option<&Known>, ordered: bool) ->
             Ok(Step::Lapped { .. }) => panic!("lapped with no writer running"),
             Err(ReadError::Corrupt { .. }) => {
                 all.clean = false;
-                let before = cur.seq;
+                let before = cur;
                 if reader::skip_corrupt(region, &mut cur, &mut view).is_err() {
                     return all;
                 }
-                assert!(cur.seq > before, "skip_corrupt moves forward");
+                // Past a damaged wrap marker it keeps the seq and moves to the next lap.
+                assert!(
+                    cur.seq > before.seq || (cur.seq == before.seq && cur.pos > before.pos),
+                    "skip_corrupt moves forward"
+                );
             }
             Err(ReadError::State(_)) => {
                 all.clean = false;

@@ -262,10 +262,18 @@ fn lapped(cur: &mut Cursor, view: &View) -> Step {
 
 /// Moves a cursor stuck on a corrupt frame to the next message it can find (the first the index
 /// locates and verifies, or the first frame that verifies past the damage), or to the live edge.
-/// Returns how many messages were skipped.
+/// Returns how many messages were skipped: none when the damage was a wrap marker (the cursor then
+/// keeps its seq and moves to the next lap, where that message starts).
 pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Result<u64, ReadError> {
     *view = View::load(region)?;
     let from = cur.seq;
+    if cur.seq >= view.state.oldest_seq {
+        if let Some(c) = past_damaged_wrap(region, view, cur) {
+            // Only a wrap marker was damaged: the message itself is intact at the next lap.
+            *cur = c;
+            return Ok(0);
+        }
+    }
     let (start, scan_from) = if cur.seq < view.state.oldest_seq {
         (view.state.oldest_seq, view.state.tail_pos)
     } else {
@@ -344,6 +352,28 @@ fn chains_to_head(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> b
     true
 }
 
+/// When what sits at `cur` is not `cur.seq`'s frame, it may be a wrap marker that was damaged (by a
+/// bad disk, or by a power cut that kept a newer ring page than header page): the frame is then at the
+/// start of the next lap. Returns that cursor if a committed header carrying `cur.seq` is there and
+/// the next lap starts before the head. Callers still verify the frame before returning it. Outside
+/// damage this never fires on a stale frame: with the next lap started before the head, its first
+/// frame is the one committed after the (possible) gap at `cur`.
+fn past_damaged_wrap(region: &Region, view: &View, cur: &Cursor) -> Option<Cursor> {
+    let ring = region.geometry().ring_size;
+    if cur.pos.is_multiple_of(ring) {
+        return None;
+    }
+    let lap = format::next_lap(cur.pos, ring);
+    if lap >= view.state.head_pos {
+        return None;
+    }
+    let h = read_header(region, lap)?;
+    (h.mark == MARK_COMMITTED && h.seq == cur.seq).then_some(Cursor {
+        seq: cur.seq,
+        pos: lap,
+    })
+}
+
 /// The cursor of `seq` if its index entry points at a frame header carrying that seq.
 fn locate_indexed(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
     let (s, pos) = region.index_get(seq);
@@ -383,6 +413,10 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
         let Some(h) =
             h.filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room)
         else {
+            if let Some(c) = past_damaged_wrap(region, view, &cur) {
+                cur = c;
+                continue;
+            }
             // A damaged frame on the way: resume at the next frame that verifies, if it is not
             // already past `seq` (and `seq`'s own frame being damaged, there is nothing to find).
             cur = scan_resync(region, view, cur.pos + format::FRAME_ALIGN, cur.seq + 1)
