@@ -27,24 +27,53 @@ fn ok(body: Vec<u8>) -> Result<Reply, HttpError> {
     Ok(Reply::Json { status: 200, body })
 }
 
-/// The value of a request header.
-pub(crate) fn header<'a>(req: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
+/// What the handlers read of a request, whichever way it came: answered by the proxy itself
+/// (`proxy::Direct`) or parsed by tiny_http (tails).
+pub(crate) trait Incoming {
+    fn method(&self) -> &str;
+    /// The request target: path and query.
+    fn url(&self) -> &str;
+    /// The value of a request header (any case).
+    fn header(&self, name: &str) -> Option<&str>;
+    /// The minor HTTP version: 0 or 1.
+    fn minor(&self) -> u8;
+    /// Reads the body, at most `max` bytes.
+    fn body(&mut self, max: u64) -> std::io::Result<Vec<u8>>;
+}
+
+impl Incoming for tiny_http::Request {
+    fn method(&self) -> &str {
+        tiny_http::Request::method(self).as_str()
+    }
+    fn url(&self) -> &str {
+        tiny_http::Request::url(self)
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+    fn minor(&self) -> u8 {
+        u8::from(self.http_version() != &tiny_http::HTTPVersion(1, 0))
+    }
+    fn body(&mut self, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut body = Vec::with_capacity(self.body_length().unwrap_or(0).min(max as usize));
+        self.as_reader().take(max).read_to_end(&mut body)?;
+        Ok(body)
+    }
 }
 
 /// The connection id the proxy stamped on the request.
-pub(crate) fn conn_id(req: &tiny_http::Request) -> Option<u64> {
-    header(req, CONN_HEADER).and_then(|v| v.parse().ok())
+pub(crate) fn conn_id(req: &impl Incoming) -> Option<u64> {
+    req.header(CONN_HEADER).and_then(|v| v.parse().ok())
 }
 
 /// Handles one request up to (not including) writing the answer.
 pub(crate) fn reply(
     shared: &Arc<Shared>,
     conn: Option<&Arc<Conn>>,
-    req: &mut tiny_http::Request,
+    req: &mut impl Incoming,
 ) -> Reply {
     dispatch(shared, conn, req).unwrap_or_else(Reply::Error)
 }
@@ -52,11 +81,11 @@ pub(crate) fn reply(
 fn dispatch(
     shared: &Arc<Shared>,
     conn: Option<&Arc<Conn>>,
-    req: &mut tiny_http::Request,
+    req: &mut impl Incoming,
 ) -> Result<Reply, HttpError> {
     let url = req.url().to_owned();
     let (path, q) = url.split_once('?').unwrap_or((&url, ""));
-    let method = req.method().as_str().to_owned();
+    let method = req.method().to_owned();
     let found = routes::route(&method, path);
     if found == Ok(Route::Health) {
         return ok(br#"{"ok":true}"#.to_vec());
@@ -64,7 +93,7 @@ fn dispatch(
     if let Ok(Route::Ui(page)) = found {
         return Ok(Reply::Raw(super::ui::answer(page, shared.access)));
     }
-    check_bearer(shared.token.as_deref(), header(req, "Authorization"))?;
+    check_bearer(shared.token.as_deref(), req.header("Authorization"))?;
     let route = found.map_err(miss)?;
     shared.access.check(route.needs())?;
     if !matches!(route, Route::Tail(_)) {
@@ -110,14 +139,7 @@ fn dispatch(
             let seq = number("seq", seq)?;
             ok(wire::message_body(&pool.get(seq)?))
         }
-        Route::Tail(name) => {
-            let minor = if req.http_version() == &tiny_http::HTTPVersion(1, 0) {
-                0
-            } else {
-                1
-            };
-            tail::plan(shared, conn, minor, name, q)
-        }
+        Route::Tail(name) => tail::plan(shared, conn, req.minor(), name, q),
     }
 }
 
@@ -138,12 +160,10 @@ fn miss(m: Miss) -> HttpError {
 }
 
 /// Reads the whole body (the proxy already refused a `Content-Length` over the limit).
-fn read_body(shared: &Shared, req: &mut tiny_http::Request) -> Result<Vec<u8>, HttpError> {
+fn read_body(shared: &Shared, req: &mut impl Incoming) -> Result<Vec<u8>, HttpError> {
     let max = shared.limits.body_bytes_max;
-    let mut body = Vec::with_capacity(req.body_length().unwrap_or(0).min(max as usize));
-    req.as_reader()
-        .take(max + 1)
-        .read_to_end(&mut body)
+    let body = req
+        .body(max + 1)
         .map_err(|e| Error::io("cannot read the request body", e))?;
     if body.len() as u64 > max {
         return Err(HttpError::new(

@@ -161,6 +161,52 @@ pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
     Ok(out)
 }
 
+/// The request line and header fields of a head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub method: &'a str,
+    /// The request target as sent (path and query).
+    pub target: &'a str,
+    /// `(name, value)` pairs in order, values without surrounding blanks.
+    pub headers: Vec<(&'a str, &'a str)>,
+}
+
+impl Parts<'_> {
+    /// The value of the first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Splits a head that [`parse`] accepted into its request line and header fields (for the requests
+/// the proxy answers itself). `None` when it is not such a head.
+pub fn parts(head: &[u8]) -> Option<Parts<'_>> {
+    fn text(b: &[u8]) -> Option<&str> {
+        std::str::from_utf8(b).ok()
+    }
+    let mut lines = Lines { rest: head };
+    let line = lines.next_line().ok()??;
+    let mut words = line.split(|&b| b == b' ');
+    let method = text(words.next()?)?;
+    let target = text(words.next()?)?;
+    let mut headers = Vec::new();
+    while let Some(line) = lines.next_line().ok()? {
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = header(line).ok()?;
+        headers.push((text(name)?, text(value)?));
+    }
+    Some(Parts {
+        method,
+        target,
+        headers,
+    })
+}
+
 /// The head (validated by [`parse`]) without its `Expect` lines, for a proxy that answers
 /// `100 Continue` itself. The blank line is kept.
 pub fn without_expect(head: &[u8]) -> Vec<u8> {
@@ -294,6 +340,22 @@ mod tests {
         assert_eq!(find_end(b"GET / HTTP/1.1\n\n", 0), Some(16));
         assert_eq!(find_end(b"", 0), None);
         assert_eq!(find_end(b"x", 5), None);
+    }
+
+    #[test]
+    fn parts_splits_an_accepted_head() {
+        let h =
+            b"POST /v0/pools/a/append?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization:  Bearer t \r\n\r\n";
+        assert!(parse(h, 64).is_ok());
+        let p = parts(h).unwrap();
+        assert_eq!((p.method, p.target), ("POST", "/v0/pools/a/append?x=1"));
+        assert_eq!(
+            p.headers,
+            vec![("Host", "h"), ("Authorization", "Bearer t")]
+        );
+        assert_eq!(p.header("authorization"), Some("Bearer t"));
+        assert_eq!(p.header("Cookie"), None);
+        assert_eq!(parts(b"GET / HTTP/1.1\r\nno colon\r\n\r\n"), None);
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! - per connection, a reader and a writer thread (`proxy.rs`) between the client socket (plain or
 //!   TLS, `tls.rs`) and a private Unix socket served by tiny_http; the reader enforces the size and time
 //!   limits before tiny_http sees a byte, so tiny_http's missing limits cannot be reached;
-//! - tiny_http's own accept thread and one thread per private connection parse requests;
-//! - request threads (`worker.rs`), one per request in progress, run the handlers; a tail streams on
-//!   the thread that took it, until it ends or its client goes.
+//! - the reader answers every request but tails itself (handlers in `handlers.rs`, shared by both
+//!   paths through the `Incoming` trait): one thread hand-off per request;
+//! - tails are forwarded: tiny_http's own accept thread and one thread per private connection parse
+//!   them, and request threads (`worker.rs`) stream each on the thread that took it, until it ends or
+//!   its client goes, while the reader keeps watching the client.
 //!
 //! Invariants: every answer carries `plasmite-version: 0` and every error the JSON envelope; memory per
 //! connection is bounded (one head, one read buffer, one copy buffer, one body up to `--max-body`);

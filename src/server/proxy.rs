@@ -1,8 +1,8 @@
 //! The front of every connection: two threads between the client socket and tiny_http's private socket.
 //!
 //! The reader thread reads the client with deadlines (idle, head, body), parses each request head
-//! strictly (`head.rs`), refuses what breaks a limit with our own error answer, and forwards accepted
-//! requests one at a time, stamped with the connection id. While a request is in flight it keeps
+//! strictly (`head.rs`), refuses what breaks a limit with our own error answer, answers every request
+//! but tails itself, and forwards tails one at a time, stamped with the connection id. While a request is in flight it keeps
 //! reading, so a client that closes its connection is noticed at once and its tail cancelled.
 //! Answers are written to the client by the request threads themselves; the writer thread copies
 //! whatever tiny_http writes (normally nothing), and when tiny_http closes its side it sends the
@@ -12,9 +12,12 @@
 //! writer one copy buffer; bodies stream through.
 
 use super::conn::Conn;
+use super::handlers::Incoming;
 use super::head::{self, Head, CONN_HEADER};
 use super::respond::raw_error;
+use super::routes::{self, Route};
 use super::stream::{timed_out, ClientStream};
+use super::worker;
 use super::Shared;
 use crate::error::Error;
 use std::io::{Read, Write};
@@ -224,7 +227,7 @@ impl Inbox {
     }
 }
 
-fn read_loop(shared: &Shared, conn: &Conn) {
+fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>) {
     let mut inbox = Inbox {
         buf: Vec::new(),
         start: 0,
@@ -250,11 +253,20 @@ fn read_loop(shared: &Shared, conn: &Conn) {
         if !conn.begin_request() {
             break Stop::Quiet;
         }
-        if let Err(stop) = forward(shared, conn, &mut inbox, &head) {
+        let here = answered_here(inbox.data().get(..head.len).unwrap_or_default());
+        let done = match here {
+            true => answer_here(shared, conn, &mut inbox, &head),
+            false => forward(shared, conn, &mut inbox, &head),
+        };
+        if let Err(stop) = done {
             break stop;
         }
         if head.close {
-            break watch_until_closed(shared, conn, &mut inbox);
+            // An answer given here is complete: close. A forwarded one may still be streaming.
+            break match here {
+                true => Stop::Quiet,
+                false => watch_until_closed(shared, conn, &mut inbox),
+            };
         }
     };
     match stop {
@@ -355,38 +367,140 @@ fn too_large_head(max: usize) -> Stop {
     )
 }
 
+/// Whether this thread answers the request itself: every request but tails. A tail streams for as
+/// long as the client wants, and this thread must keep reading the client meanwhile (to see it go and
+/// cancel the tail), so tails go to tiny_http's request threads. Answering here saves two thread
+/// hand-offs per request (see spec/http.md, "Threading").
+fn answered_here(head_bytes: &[u8]) -> bool {
+    head::parts(head_bytes).is_some_and(|p| {
+        let path = p.target.split_once('?').map_or(p.target, |(path, _)| path);
+        !matches!(routes::route(p.method, path), Ok(Route::Tail(_)))
+    })
+}
+
+/// A request read whole by the proxy: the handlers' view of it.
+struct Direct<'a> {
+    parts: head::Parts<'a>,
+    minor: u8,
+    body: Vec<u8>,
+}
+
+impl Incoming for Direct<'_> {
+    fn method(&self) -> &str {
+        self.parts.method
+    }
+    fn url(&self) -> &str {
+        self.parts.target
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.parts.header(name)
+    }
+    fn minor(&self) -> u8 {
+        self.minor
+    }
+    fn body(&mut self, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut b = std::mem::take(&mut self.body);
+        b.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+        Ok(b)
+    }
+}
+
+/// Reads the request's body, runs the handlers on this thread and writes the answer.
+fn answer_here(
+    shared: &Arc<Shared>,
+    conn: &Arc<Conn>,
+    inbox: &mut Inbox,
+    head: &Head,
+) -> Result<(), Stop> {
+    let head_bytes = inbox.data().get(..head.len).unwrap_or_default().to_vec();
+    inbox.consume(head.len);
+    let mut body = Vec::with_capacity(head.content_length.min(BUF_BODY as u64) as usize);
+    let got = receive_body(shared, conn, inbox, head, false, &mut |b| {
+        body.extend_from_slice(b);
+        true
+    });
+    if let Err(stop) = got {
+        conn.response_done();
+        return Err(stop);
+    }
+    let Some(parts) = head::parts(&head_bytes) else {
+        conn.response_done();
+        return Err(reject(400, Error::usage("malformed request head")));
+    };
+    let mut req = Direct {
+        parts,
+        minor: head.minor,
+        body,
+    };
+    let reply = worker::reply_safely(shared, Some(conn), &mut req);
+    let head_only = req.parts.method == "HEAD";
+    let sent = worker::answer(conn, reply, head_only, worker::connection_header(&req));
+    conn.response_done();
+    match sent {
+        true => Ok(()),
+        // The client stopped reading or went away.
+        false => Err(Stop::Quiet),
+    }
+}
+
 /// Forwards one request: its head stamped with the connection id, then its body as it arrives.
 /// `Expect: 100-continue` is answered here (tiny_http's own answer would travel behind ours).
 fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Result<(), Stop> {
-    let data = inbox.data();
-    let mut left = head.content_length;
-    let now_body = (left as usize).min(data.len().saturating_sub(head.len));
-    let mut out = Vec::with_capacity(head.len + 40 + now_body);
-    let head_bytes = data.get(..head.len).unwrap_or_default();
-    if head.expect_continue {
-        if (now_body as u64) < left
-            && conn
-                .client
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .is_err()
-        {
-            return Err(Stop::Quiet);
-        }
-        out.extend_from_slice(&head::without_expect(head_bytes));
-    } else {
-        out.extend_from_slice(head_bytes);
+    let head_bytes = inbox.data().get(..head.len).unwrap_or_default();
+    let mut out = Vec::with_capacity(head.len + 40);
+    match head.expect_continue {
+        true => out.extend_from_slice(&head::without_expect(head_bytes)),
+        false => out.extend_from_slice(head_bytes),
     }
     out.truncate(out.len().saturating_sub(2));
     out.extend_from_slice(format!("{CONN_HEADER}: {}\r\n\r\n", conn.id).as_bytes());
-    out.extend_from_slice(data.get(head.len..head.len + now_body).unwrap_or_default());
-    inbox.consume(head.len + now_body);
-    left -= now_body as u64;
-    if (&conn.backend).write_all(&out).is_err() {
+    inbox.consume(head.len);
+    // The head goes out with the first part of the body, in one write.
+    let mut first = Some(out);
+    receive_body(
+        shared,
+        conn,
+        inbox,
+        head,
+        true,
+        &mut |b| match first.take() {
+            Some(mut out) => {
+                out.extend_from_slice(b);
+                (&conn.backend).write_all(&out).is_ok()
+            }
+            None => (&conn.backend).write_all(b).is_ok(),
+        },
+    )
+}
+
+/// Passes the body of the request whose head was just consumed to `sink` as it arrives: once with
+/// what is already buffered (maybe nothing), then each further read, within the body deadline.
+/// Answers `Expect: 100-continue` when the body is not all there yet. `forwarded`: a request cut short
+/// by the deadline was partly given to tiny_http (whose answer must then be dropped).
+fn receive_body(
+    shared: &Shared,
+    conn: &Conn,
+    inbox: &mut Inbox,
+    head: &Head,
+    forwarded: bool,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<(), Stop> {
+    let mut left = head.content_length;
+    let now = (left as usize).min(inbox.data().len());
+    if head.expect_continue
+        && (now as u64) < left
+        && conn
+            .client
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .is_err()
+    {
         return Err(Stop::Quiet);
     }
-    if left == 0 {
-        return Ok(());
+    if !sink(inbox.data().get(..now).unwrap_or_default()) {
+        return Err(Stop::Quiet);
     }
+    inbox.consume(now);
+    left -= now as u64;
     let deadline = Instant::now() + shared.limits.body_timeout;
     while left > 0 {
         let Some(wait) = deadline
@@ -399,7 +513,7 @@ fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Resu
                     "send the whole body within {} ms of the head",
                     shared.limits.body_timeout.as_millis()
                 )),
-                cut_short: true,
+                cut_short: forwarded,
             });
         };
         if inbox.set_wait(&conn.client, wait).is_err() {
@@ -411,12 +525,8 @@ fn forward(shared: &Shared, conn: &Conn, inbox: &mut Inbox, head: &Head) -> Resu
             Err(e) if timed_out(&e) => continue,
             Err(_) => return Err(Stop::Quiet),
         }
-        let data = inbox.data();
-        let n = (left as usize).min(data.len());
-        if (&conn.backend)
-            .write_all(data.get(..n).unwrap_or_default())
-            .is_err()
-        {
+        let n = (left as usize).min(inbox.data().len());
+        if !sink(inbox.data().get(..n).unwrap_or_default()) {
             return Err(Stop::Quiet);
         }
         inbox.consume(n);

@@ -5,7 +5,8 @@
 //! tail never delays other requests. Spare threads end after `HTTP_WORKER_IDLE`, down to
 //! `HTTP_WORKERS_MIN`.
 
-use super::handlers::{self, Reply};
+use super::conn::Conn;
+use super::handlers::{self, Incoming, Reply};
 use super::respond::{self, HttpError};
 use super::{tail, Shared};
 use crate::error::{Error, ErrorKind};
@@ -105,18 +106,7 @@ fn run(shared: Arc<Shared>) {
 /// it writes nothing and keeps its order of requests.
 fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
     let conn = handlers::conn_id(&req).and_then(|id| shared.conns.get(id));
-    let reply = catch_unwind(AssertUnwindSafe(|| {
-        handlers::reply(shared, conn.as_ref(), &mut req)
-    }))
-    .unwrap_or_else(|_| {
-        Reply::Error(HttpError::new(
-            500,
-            Error::new(
-                ErrorKind::Internal,
-                "the server failed while handling this request (a bug)",
-            ),
-        ))
-    });
+    let reply = reply_safely(shared, conn.as_ref(), &mut req);
     let Some(conn) = conn else {
         // Not from a client connection (the proxy's liveness probe): answer through tiny_http.
         let _ = match reply {
@@ -134,7 +124,41 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
     }
     let head_only = req.method() == &tiny_http::Method::Head;
     let connection = connection_header(&req);
-    let sent = match reply {
+    let sent = answer(&conn, reply, head_only, connection);
+    drop(req.into_writer());
+    if !sent {
+        // The client stopped reading or went away.
+        conn.kill();
+    }
+    conn.response_done();
+}
+
+/// Runs the handlers on one request; a panic in a handler becomes a 500 envelope.
+pub(crate) fn reply_safely(
+    shared: &Arc<Shared>,
+    conn: Option<&Arc<Conn>>,
+    req: &mut impl Incoming,
+) -> Reply {
+    catch_unwind(AssertUnwindSafe(|| handlers::reply(shared, conn, req))).unwrap_or_else(|_| {
+        Reply::Error(HttpError::new(
+            500,
+            Error::new(
+                ErrorKind::Internal,
+                "the server failed while handling this request (a bug)",
+            ),
+        ))
+    })
+}
+
+/// Writes a reply straight to the client connection. False when the client stopped reading or
+/// went away.
+pub(crate) fn answer(
+    conn: &Conn,
+    reply: Reply,
+    head_only: bool,
+    connection: Option<&'static str>,
+) -> bool {
+    match reply {
         Reply::Json { status, body } => {
             let mut h = Vec::new();
             h.extend(connection.map(|v| ("Connection", v)));
@@ -160,25 +184,19 @@ fn handle(shared: &Arc<Shared>, mut req: tiny_http::Request) {
         }
         // A complete answer built by the handler (the web UI's embedded files).
         Reply::Raw(answer) => conn.client.write_all(&answer).is_ok(),
-    };
-    drop(req.into_writer());
-    if !sent {
-        // The client stopped reading or went away.
-        conn.kill();
     }
-    conn.response_done();
 }
 
 /// The `Connection` header of the answer: `close` when the request ends the connection, `keep-alive`
 /// for an HTTP/1.0 request asking to keep it.
-fn connection_header(req: &tiny_http::Request) -> Option<&'static str> {
-    let asked = handlers::header(req, "Connection").map(str::to_ascii_lowercase);
+pub(crate) fn connection_header(req: &impl Incoming) -> Option<&'static str> {
+    let asked = req.header("Connection").map(str::to_ascii_lowercase);
     let has = |t: &str| {
         asked
             .as_deref()
             .is_some_and(|a| a.split(',').any(|x| x.trim() == t))
     };
-    let old = req.http_version() == &tiny_http::HTTPVersion(1, 0);
+    let old = req.minor() == 0;
     if has("close") || (old && !has("keep-alive")) {
         Some("close")
     } else if old {

@@ -69,6 +69,47 @@ fn since_seq_is_inclusive_and_max_and_timeout_end_the_stream() {
 }
 
 #[test]
+fn requests_pipelined_behind_a_tail_are_answered_after_it_in_order() {
+    // Tails go to tiny_http's request threads, other requests are answered by the connection's own
+    // thread: the order on one connection must still be the order of the requests.
+    let t = TempDir::new("tail-http-pipeline");
+    let p = make_pool(t.path(), "p", None);
+    put(&p, 0, 3);
+    let s = serve(t.path(), |_| {});
+    let mut c = HttpConn::open(s.addr());
+    let mut raw = Vec::new();
+    raw.extend(crate::support::raw_request(
+        "GET",
+        "/v0/pools/p/tail?since_seq=2&timeout_ms=300",
+        None,
+        None,
+    ));
+    raw.extend(crate::support::raw_request(
+        "POST",
+        "/v0/pools/p/append",
+        None,
+        Some(r#"{"data":{"after":"tail"}}"#),
+    ));
+    raw.extend(crate::support::raw_request(
+        "GET",
+        "/v0/pools/p/messages/4",
+        None,
+        None,
+    ));
+    c.send(&raw);
+    let tail = c.read_response();
+    assert_eq!(
+        seqs(&tail.body),
+        vec![2, 3],
+        "the append waited for the tail"
+    );
+    let appended = c.read_response();
+    assert_eq!(appended.json()["message"]["seq"].as_u64(), Some(4));
+    let got = c.read_response();
+    assert_eq!(got.json()["message"]["data"]["after"], "tail");
+}
+
+#[test]
 fn without_since_seq_only_new_messages_are_delivered_as_they_arrive() {
     let t = TempDir::new("tail-http-edge");
     let p = make_pool(t.path(), "p", None);
