@@ -173,6 +173,8 @@ pub const SERVE_INIT_TOKEN_BYTES: usize = 32;
 
 /// Remote client: time to open a connection (TCP and TLS).
 pub const REMOTE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Remote client: how long the server's resolved address is reused before it is looked up again.
+pub const REMOTE_RESOLVE_CACHE: Duration = Duration::from_secs(30);
 /// Remote client: time for a whole non-streaming request (send, answer, body).
 pub const REMOTE_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Remote client: the `timeout_ms` asked for each tail stream; the client reconnects when it ends.

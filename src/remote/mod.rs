@@ -8,6 +8,7 @@
 //! [`Follow`] from the next seq, never duplicating or reordering messages.
 
 mod follow;
+mod resolve;
 
 pub use follow::{Event, Follow};
 
@@ -158,7 +159,11 @@ impl Remote {
                 .unwrap_or_else(|| Error::usage("TLS is not compiled in")));
         }
         Ok(Remote {
-            agent: cfg.build().into(),
+            agent: ureq::Agent::with_parts(
+                cfg.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolve::Cached::new(ureq::unversioned::resolver::DefaultResolver::default()),
+            ),
             url,
             auth: opts.token.as_ref().map(|t| format!("Bearer {t}")),
         })
