@@ -14,6 +14,17 @@
 mod fish;
 mod zsh;
 
+/// For the tests that run a script in its shell: a missing shell skips the check, unless
+/// `PLASMITE_REQUIRE_SHELLS` is set (CI installs bash, zsh and fish and sets it), where it fails.
+#[cfg(test)]
+fn shell_missing(shell: &str) {
+    assert!(
+        std::env::var_os("PLASMITE_REQUIRE_SHELLS").is_none(),
+        "{shell} is not installed, and PLASMITE_REQUIRE_SHELLS asks for it"
+    );
+    eprintln!("{shell} not installed; skipping");
+}
+
 use crate::cli::args::types::Shell;
 use crate::cli::commands::{self, CommandId, COMMANDS};
 use crate::cli::flags::{self, FlagSpec, ValueKind};
@@ -253,7 +264,7 @@ mod tests {
     #[test]
     fn bash_script_is_valid_and_registers_both_names() {
         let Some((ok, _, err)) = bash_run("bash -n /dev/stdin", &bash()) else {
-            eprintln!("bash not installed; skipping");
+            super::shell_missing("bash");
             return;
         };
         assert!(ok, "bash -n failed: {err}");
@@ -302,7 +313,7 @@ mod tests {
         ];
         for (words, want) in cases {
             let Some(got) = complete(words) else {
-                eprintln!("bash not installed; skipping");
+                super::shell_missing("bash");
                 return;
             };
             let mut got = got;

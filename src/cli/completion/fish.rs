@@ -184,7 +184,7 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             ),
-            Err(_) => eprintln!("fish not installed; skipping"),
+            Err(_) => crate::cli::completion::shell_missing("fish"),
         }
     }
 
@@ -220,7 +220,7 @@ mod tests {
                 .arg(&program)
                 .output()
             else {
-                eprintln!("fish not installed; skipping");
+                crate::cli::completion::shell_missing("fish");
                 break;
             };
             assert!(

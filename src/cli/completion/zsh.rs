@@ -154,7 +154,7 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             ),
-            Err(_) => eprintln!("zsh not installed; skipping"),
+            Err(_) => crate::cli::completion::shell_missing("zsh"),
         }
     }
 
@@ -225,7 +225,7 @@ mod tests {
         ];
         let words: Vec<&[&str]> = cases.iter().map(|(w, _)| *w).collect();
         let Some(lines) = zsh_offers(&words) else {
-            eprintln!("zsh not installed; skipping");
+            crate::cli::completion::shell_missing("zsh");
             return;
         };
         assert_eq!(lines.len(), cases.len(), "{lines:?}");
