@@ -1,12 +1,12 @@
 //! The front of every connection: two threads between the client socket and tiny_http's private socket.
 //!
-//! The reader thread reads the client with deadlines (idle, head, body), parses each request head
-//! strictly (`head.rs`), refuses what breaks a limit with our own error answer, answers every request
-//! but tails itself, and forwards tails one at a time, stamped with the connection id. While a request is in flight it keeps
-//! reading, so a client that closes its connection is noticed at once and its tail cancelled.
-//! Answers are written to the client by the request threads themselves; the writer thread copies
-//! whatever tiny_http writes (normally nothing), and when tiny_http closes its side it sends the
-//! reader's pending error answer, if any, and closes the client connection.
+//! The reader thread reads the client with deadlines (idle, head, body) and parses each request head
+//! strictly (`head.rs`). It refuses what breaks a limit with our own error answer, answers every
+//! request but tails itself, and forwards tails one at a time, stamped with the connection id. While a
+//! tail is in flight it keeps reading, so a client that closes its connection is noticed at once and
+//! its tail cancelled. Tails are written to the client by the request threads themselves; the writer
+//! thread copies whatever tiny_http writes (normally nothing), and when tiny_http closes its side it
+//! sends the reader's pending error answer, if any, and closes the client connection.
 //!
 //! Memory per connection is bounded: the reader holds at most one request head plus one read, the
 //! writer one copy buffer; bodies stream through.
@@ -253,10 +253,12 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>) {
         if !conn.begin_request() {
             break Stop::Quiet;
         }
-        let here = answered_here(inbox.data().get(..head.len).unwrap_or_default());
-        let done = match here {
-            true => answer_here(shared, conn, &mut inbox, &head),
-            false => forward(shared, conn, &mut inbox, &head),
+        let head_bytes = inbox.data().get(..head.len).unwrap_or_default().to_vec();
+        let parts = head::parts(&head_bytes).filter(answered_here);
+        let here = parts.is_some();
+        let done = match parts {
+            Some(parts) => answer_here(shared, conn, &mut inbox, &head, parts),
+            None => forward(shared, conn, &mut inbox, &head),
         };
         if let Err(stop) = done {
             break stop;
@@ -371,11 +373,9 @@ fn too_large_head(max: usize) -> Stop {
 /// long as the client wants, and this thread must keep reading the client meanwhile (to see it go and
 /// cancel the tail), so tails go to tiny_http's request threads. Answering here saves two thread
 /// hand-offs per request (see spec/http.md, "Threading").
-fn answered_here(head_bytes: &[u8]) -> bool {
-    head::parts(head_bytes).is_some_and(|p| {
-        let path = p.target.split_once('?').map_or(p.target, |(path, _)| path);
-        !matches!(routes::route(p.method, path), Ok(Route::Tail(_)))
-    })
+fn answered_here(p: &head::Parts<'_>) -> bool {
+    let path = p.target.split_once('?').map_or(p.target, |(path, _)| path);
+    !matches!(routes::route(p.method, path), Ok(Route::Tail(_)))
 }
 
 /// A request read whole by the proxy: the handlers' view of it.
@@ -411,8 +411,8 @@ fn answer_here(
     conn: &Arc<Conn>,
     inbox: &mut Inbox,
     head: &Head,
+    parts: head::Parts<'_>,
 ) -> Result<(), Stop> {
-    let head_bytes = inbox.data().get(..head.len).unwrap_or_default().to_vec();
     inbox.consume(head.len);
     let mut body = Vec::with_capacity(head.content_length.min(BUF_BODY as u64) as usize);
     let got = receive_body(shared, conn, inbox, head, false, &mut |b| {
@@ -423,10 +423,6 @@ fn answer_here(
         conn.response_done();
         return Err(stop);
     }
-    let Some(parts) = head::parts(&head_bytes) else {
-        conn.response_done();
-        return Err(reject(400, Error::usage("malformed request head")));
-    };
     let mut req = Direct {
         parts,
         minor: head.minor,
