@@ -64,22 +64,3 @@ fn mutated_corpus_files_pass_their_fuzz_targets() {
         }
     }
 }
-
-/// Known, unfixed findings (`fuzz/known/TARGET-…`, absent when there are none): each replays its input
-/// through its target and fails until the bug is fixed; then the file moves to `fuzz/corpus/TARGET/`.
-/// While the directory holds a finding, this test carries `#[ignore = "…"]` (CI stays green) and
-/// `cargo test --test it -- --ignored known_findings` replays it.
-#[test]
-fn known_findings_are_fixed() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/known");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let target = name.split('-').next().unwrap().to_owned();
-        let (_, f) = TARGETS.iter().find(|(t, _)| *t == target).unwrap();
-        f(&std::fs::read(&path).unwrap());
-    }
-}

@@ -77,25 +77,19 @@ fn requests_pipelined_behind_a_tail_are_answered_after_it_in_order() {
     put(&p, 0, 3);
     let s = serve(t.path(), |_| {});
     let mut c = HttpConn::open(s.addr());
-    let mut raw = Vec::new();
-    raw.extend(crate::support::raw_request(
-        "GET",
-        "/v0/pools/p/tail?since_seq=2&timeout_ms=300",
-        None,
-        None,
-    ));
-    raw.extend(crate::support::raw_request(
-        "POST",
-        "/v0/pools/p/append",
-        None,
-        Some(r#"{"data":{"after":"tail"}}"#),
-    ));
-    raw.extend(crate::support::raw_request(
-        "GET",
-        "/v0/pools/p/messages/4",
-        None,
-        None,
-    ));
+    let requests = [
+        ("GET", "/v0/pools/p/tail?since_seq=2&timeout_ms=300", None),
+        (
+            "POST",
+            "/v0/pools/p/append",
+            Some(r#"{"data":{"after":"tail"}}"#),
+        ),
+        ("GET", "/v0/pools/p/messages/4", None),
+    ];
+    let raw: Vec<u8> = requests
+        .iter()
+        .flat_map(|&(method, path, body)| crate::support::raw_request(method, path, None, body))
+        .collect();
     c.send(&raw);
     let tail = c.read_response();
     assert_eq!(
