@@ -109,10 +109,6 @@ pub const FILTER_VALUE_DEPTH_MAX: usize = 512;
 /// Maximum size of a regular expression pattern, in bytes (UTF-8).
 pub const REGEX_PATTERN_BYTES_MAX: usize = 1024;
 
-/// Maximum number of matcher steps for one `test` call (all start positions
-/// together). Exceeding it is a runtime error, so the predicate is false.
-pub const REGEX_STEPS_MAX: usize = 1_000_000;
-
 /// Maximum repetition count allowed in a `{m}`, `{m,}` or `{m,n}` quantifier.
 pub const REGEX_REPEAT_MAX: u32 = 1000;
 

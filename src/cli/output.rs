@@ -8,6 +8,7 @@ use crate::api::{write_envelope, write_json_string};
 use crate::cli::args::{Color, OutputFormat};
 use crate::error::Error;
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Stdout was closed by the reader (`pls peek x | head`): stop quietly.
 #[derive(Debug)]
@@ -232,6 +233,8 @@ fn string_end(s: &[u8], start: usize) -> usize {
 /// Errors and notices on stderr.
 pub struct Diag {
     tty: bool,
+    /// An undecided `--where` was reported already (it is reported once per run).
+    undecided: AtomicBool,
 }
 
 impl Default for Diag {
@@ -244,6 +247,26 @@ impl Diag {
     pub fn new() -> Diag {
         Diag {
             tty: io::stderr().is_terminal(),
+            undecided: AtomicBool::new(false),
+        }
+    }
+
+    /// The `--where` verdict for message `seq`: a limit that left the predicate undecided is reported
+    /// once per run as an `undecided` notice (never silently read as false), and the message is not
+    /// shown.
+    pub fn where_verdict(&self, verdict: Result<bool, crate::filter::EvalError>, seq: u64) -> bool {
+        match verdict {
+            Ok(b) => b,
+            Err(e) => {
+                if !self.undecided.swap(true, Ordering::Relaxed) {
+                    let text = format!(
+                        "--where could not decide message {seq}: {e}; undecided messages are not \
+                         shown (reported once)"
+                    );
+                    self.notice("undecided", &text, &[("seq", seq.into())]);
+                }
+                false
+            }
         }
     }
 

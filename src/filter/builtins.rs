@@ -22,7 +22,7 @@ use super::path::{elements, iterate};
 use super::regex::Regex;
 use super::value::{contains, depth, describe, f64_of, length, number, truthy, type_name, units};
 use super::{EvalError, EvalErrorKind};
-use crate::limits::{FILTER_VALUE_DEPTH_MAX, REGEX_STEPS_MAX};
+use crate::limits::FILTER_VALUE_DEPTH_MAX;
 
 fn boolean<'a>(b: bool) -> Out<'a> {
     Cow::Owned(Value::Bool(b))
@@ -146,15 +146,6 @@ fn ascii_case<'a>(cx: &mut Ctx, input: &'a Value, upper: bool) -> Result<Out<'a>
     Ok(Cow::Owned(Value::String(converted)))
 }
 
-fn run_regex(rx: &Regex, s: &str) -> Result<bool, EvalError> {
-    rx.is_match(s).map_err(|_| {
-        EvalError::new(
-            EvalErrorKind::RegexSteps,
-            format!("regex match exceeded {REGEX_STEPS_MAX} steps"),
-        )
-    })
-}
-
 fn test<'a>(
     cx: &mut Ctx,
     re: &'a Node,
@@ -170,7 +161,7 @@ fn test<'a>(
         )));
     };
     if let Some(rx) = compiled {
-        return push(boolean(run_regex(rx, s)?));
+        return push(boolean(rx.is_match(s)));
     }
     each_arg(cx, re, input, |cx, pattern| match flags {
         None => push(boolean(test_dynamic(s, pattern, &Value::Null)?)),
@@ -199,7 +190,7 @@ fn test_dynamic(s: &str, pattern: &Value, flags: &Value) -> Result<bool, EvalErr
     };
     let rx =
         Regex::new(p, flags).map_err(|e| EvalError::new(EvalErrorKind::Regex, e.to_string()))?;
-    run_regex(&rx, s)
+    Ok(rx.is_match(s))
 }
 
 /// Does one condition's output stream decide the quantifier? Outputs

@@ -49,30 +49,21 @@ fn filter_alloc_units_max_edge() {
 fn filter_value_depth_max_edge() {
     let deep = |n: usize| (0..n).fold(json!(1), |v, _| Value::Array(vec![v]));
     let f = Filter::parse(". == .").unwrap();
-    assert!(f.matches(&deep(FILTER_VALUE_DEPTH_MAX)));
+    assert!(f.matches(&deep(FILTER_VALUE_DEPTH_MAX)).unwrap());
     let past = deep(FILTER_VALUE_DEPTH_MAX + 1);
     assert_eq!(f.eval(&past).unwrap_err().kind, EvalErrorKind::ValueDepth);
     let t = Filter::parse("tostring | length > 0").unwrap();
-    assert!(t.matches(&deep(FILTER_VALUE_DEPTH_MAX)));
-    assert!(!t.matches(&past));
+    assert!(t.matches(&deep(FILTER_VALUE_DEPTH_MAX)).unwrap());
+    assert_eq!(
+        t.matches(&past).unwrap_err().kind,
+        EvalErrorKind::ValueDepth
+    );
 }
 
 #[test]
 fn regex_pattern_bytes_max_edge() {
     assert!(regex(&"a".repeat(REGEX_PATTERN_BYTES_MAX)).is_ok());
     assert!(regex(&"a".repeat(REGEX_PATTERN_BYTES_MAX + 1)).is_err());
-}
-
-#[test]
-fn regex_steps_max_edge() {
-    // `^bba*$` costs 3n + 7 steps on "bb" followed by n a's.
-    let f = Filter::parse("test(\"^bba*$\")").unwrap();
-    let n = (REGEX_STEPS_MAX - 7) / 3;
-    assert_eq!(3 * n + 7, REGEX_STEPS_MAX);
-    let at = Value::String(format!("bb{}", "a".repeat(n)));
-    assert_eq!(f.eval(&at).unwrap(), vec![json!(true)]);
-    let past = Value::String(format!("bb{}", "a".repeat(n + 1)));
-    assert_eq!(f.eval(&past).unwrap_err().kind, EvalErrorKind::RegexSteps);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! Owns the public API: `Filter` (parse once, evaluate many times against a
 //! message envelope), `matches_all` (repeated `--where` flags AND together)
 //! and the error types. Invariants: parsing and evaluation never panic on
-//! any input; a runtime error makes `matches` return `false`; all resource
-//! use is bounded by the constants in `crate::limits`.
+//! any input; an ordinary runtime error (a type error, a division by zero)
+//! makes `matches` answer `false`, but a limit that stops evaluation before
+//! the answer is known is returned as an error, never read as `false`; all
+//! resource use is bounded by the constants in `crate::limits`.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -63,8 +65,6 @@ pub enum EvalErrorKind {
     NumberRange,
     /// A regex computed at runtime failed to compile.
     Regex,
-    /// A regex match exceeded `REGEX_STEPS_MAX` (limit; not suppressed).
-    RegexSteps,
     /// More than `FILTER_OUTPUTS_MAX` generator outputs (limit).
     OutputsLimit,
     /// More than `FILTER_ALLOC_UNITS_MAX` units copied/built (limit).
@@ -98,10 +98,7 @@ impl EvalError {
     pub fn is_limit(&self) -> bool {
         matches!(
             self.kind,
-            EvalErrorKind::RegexSteps
-                | EvalErrorKind::OutputsLimit
-                | EvalErrorKind::AllocLimit
-                | EvalErrorKind::ValueDepth
+            EvalErrorKind::OutputsLimit | EvalErrorKind::AllocLimit | EvalErrorKind::ValueDepth
         )
     }
 }
@@ -142,20 +139,31 @@ impl Filter {
         &self.source
     }
 
-    /// True when evaluation yields at least one truthy output before any
-    /// runtime error (an error ends the output stream; outputs produced
-    /// before it still count).
-    pub fn matches(&self, input: &Value) -> bool {
+    /// `Ok(true)` when evaluation yields at least one truthy output before
+    /// any runtime error (an error ends the output stream; outputs produced
+    /// before it still count). An ordinary runtime error before any truthy
+    /// output gives `Ok(false)`; a limit error (see [`EvalError::is_limit`])
+    /// before any truthy output is returned: the answer is unknown.
+    pub fn matches(&self, input: &Value) -> Result<bool, EvalError> {
         let mut cx = eval::Ctx::new();
         if self.root.single {
-            return eval::eval_single(&mut cx, &self.root, input).is_ok_and(|v| value::truthy(&v));
+            return match eval::eval_single(&mut cx, &self.root, input) {
+                Ok(v) => Ok(value::truthy(&v)),
+                Err(e) if e.is_limit() => Err(e),
+                Err(_) => Ok(false),
+            };
         }
         let mut outs = eval::Outs::new();
         // Outputs produced before an error are kept, so `(true, error)`
         // matches while `(error, true)` does not.
-        let _ = eval::eval(&mut cx, &self.root, input, &mut outs);
-        let found = outs.iter().any(|v| value::truthy(v));
-        found
+        let r = eval::eval(&mut cx, &self.root, input, &mut outs);
+        if outs.iter().any(|v| value::truthy(v)) {
+            return Ok(true);
+        }
+        match r {
+            Err(e) if e.is_limit() => Err(e),
+            _ => Ok(false),
+        }
     }
 
     /// All outputs of the filter for `input`, or the first runtime error.
@@ -168,9 +176,20 @@ impl Filter {
 }
 
 /// True when every filter matches `input` (repeated `--where` flags AND
-/// together; an empty list matches everything).
-pub fn matches_all(filters: &[Filter], input: &Value) -> bool {
-    filters.iter().all(|f| f.matches(input))
+/// together; an empty list matches everything). Any `false` decides; when
+/// none is false but one could not be decided, its limit error is returned.
+pub fn matches_all(filters: &[Filter], input: &Value) -> Result<bool, EvalError> {
+    let mut undecided = None;
+    for f in filters {
+        match f.matches(input) {
+            Ok(true) => {}
+            Ok(false) => return Ok(false),
+            Err(e) => {
+                undecided.get_or_insert(e);
+            }
+        }
+    }
+    undecided.map_or(Ok(true), Err)
 }
 
 #[cfg(test)]

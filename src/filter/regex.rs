@@ -1,11 +1,13 @@
-//! Small backtracking regex engine for `test(re)` / `test(re; flags)`.
+//! Small regex engine for `test(re)` / `test(re; flags)`.
 //!
 //! Owns the public `Regex` value (parse + compile of a pattern) and the
-//! compiler from the regex AST to a linear program run by `regex_vm`.
+//! compiler from the regex AST to a linear program run by `regex_vm` (a
+//! linear-time Pike VM, so every search answers true or false).
 //! Invariants: patterns are at most `REGEX_PATTERN_BYTES_MAX` bytes,
 //! programs at most `REGEX_PROGRAM_INSTS_MAX` instructions, every jump
 //! target is inside the program, and loops whose body can match the empty
-//! string are guarded by a progress check so they cannot spin forever.
+//! string carry a `Mark`/`Progress` pair (the VM treats both as epsilon
+//! moves; its per-position thread set already stops such loops).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -56,10 +58,6 @@ impl fmt::Display for RegexError {
 
 impl std::error::Error for RegexError {}
 
-/// The matcher ran out of its step budget (`REGEX_STEPS_MAX`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StepsExceeded;
-
 /// One program instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Inst {
@@ -75,7 +73,7 @@ pub(crate) enum Inst {
     End,
     /// `true`: word boundary; `false`: not a word boundary.
     WordBoundary(bool),
-    /// Try the first target, backtrack to the second.
+    /// Continue at both targets (the first is preferred).
     Split(usize, usize),
     Jmp(usize),
     /// Record the current position in a progress slot.
@@ -90,7 +88,6 @@ pub(crate) enum Inst {
 pub struct Regex {
     pub(crate) prog: Vec<Inst>,
     pub(crate) classes: Vec<Class>,
-    pub(crate) slots: usize,
     pub(crate) icase: bool,
 }
 
@@ -134,13 +131,12 @@ impl Regex {
         Ok(Regex {
             prog: c.prog,
             classes: c.classes,
-            slots: c.slots,
             icase,
         })
     }
 
     /// Unanchored search: does the pattern match anywhere in `s`?
-    pub(crate) fn is_match(&self, s: &str) -> Result<bool, StepsExceeded> {
+    pub(crate) fn is_match(&self, s: &str) -> bool {
         regex_vm::search(self, s)
     }
 }

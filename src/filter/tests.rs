@@ -233,7 +233,12 @@ fn envelope_table() {
     let env = envelope();
     for (src, expected) in ENVELOPE_CASES {
         let f = Filter::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
-        assert_eq!(f.matches(&env), *expected, "{src} => {:?}", f.eval(&env));
+        assert_eq!(
+            f.matches(&env),
+            Ok(*expected),
+            "{src} => {:?}",
+            f.eval(&env)
+        );
     }
 }
 
@@ -243,7 +248,7 @@ fn fast_path_and_generic_path_agree() {
     for (src, expected) in ENVELOPE_CASES {
         let fast = Filter::parse(src).unwrap();
         let slow = fast.clone().without_fast_path();
-        assert_eq!(slow.matches(&env), *expected, "{src}");
+        assert_eq!(slow.matches(&env), Ok(*expected), "{src}");
         assert_eq!(fast.eval(&env), slow.eval(&env), "{src}");
     }
 }
@@ -300,7 +305,7 @@ fn input_table() {
     for (src, input, expected) in INPUT_CASES {
         let f = Filter::parse(src).unwrap();
         let v: Value = serde_json::from_str(input).unwrap();
-        assert_eq!(f.matches(&v), *expected, "{src} on {input}");
+        assert_eq!(f.matches(&v), Ok(*expected), "{src} on {input}");
     }
 }
 
@@ -369,25 +374,28 @@ fn deep_nesting_is_a_parse_error_not_a_crash() {
 fn depth_limit_edges() {
     let max = crate::limits::FILTER_DEPTH_MAX;
     let ok = Filter::parse(&nested("[", "1", "]", max)).unwrap();
-    assert!(ok.matches(&Value::Null));
+    assert!(ok.matches(&Value::Null).unwrap());
     assert!(Filter::parse(&nested("[", "1", "]", max + 1)).is_err());
     assert!(Filter::parse(&nested("(", "1", ")", max)).is_ok());
     assert!(Filter::parse(&nested("(", "1", ")", max + 1)).is_err());
     assert!(Filter::parse(&".a".repeat(max)).is_ok());
     assert!(Filter::parse(&".a".repeat(max + 1)).is_err());
     let sum = format!("1{}", " + 1".repeat(max));
-    assert!(Filter::parse(&sum).unwrap().matches(&Value::Null));
+    assert!(Filter::parse(&sum).unwrap().matches(&Value::Null).unwrap());
     assert!(Filter::parse(&format!("{sum} + 1")).is_err());
 }
 
 #[test]
 fn associative_chains_are_balanced_not_deep() {
     let or = format!("false{}", " or null".repeat(900));
-    assert!(!Filter::parse(&or).unwrap().matches(&Value::Null));
+    assert!(!Filter::parse(&or).unwrap().matches(&Value::Null).unwrap());
     let pipe = format!("1{}", "|.".repeat(1000));
-    assert!(Filter::parse(&pipe).unwrap().matches(&Value::Null));
+    assert!(Filter::parse(&pipe).unwrap().matches(&Value::Null).unwrap());
     let comma = format!("[0{}] | length == 1001", ",1".repeat(1000));
-    assert!(Filter::parse(&comma).unwrap().matches(&Value::Null));
+    assert!(Filter::parse(&comma)
+        .unwrap()
+        .matches(&Value::Null)
+        .unwrap());
     let alt = format!("null{}//5", "//null".repeat(1000));
     assert_eq!(
         Filter::parse(&alt).unwrap().eval(&Value::Null).unwrap(),
@@ -436,9 +444,11 @@ fn outputs_limit_is_not_suppressed_by_try() {
     let big = Value::Array(vec![json!(1); crate::limits::FILTER_OUTPUTS_MAX + 1]);
     let f = Filter::parse("[.[]?] | length").unwrap();
     assert_eq!(f.eval(&big).unwrap_err().kind, EvalErrorKind::OutputsLimit);
-    assert!(!Filter::parse("(.[] | false) // true")
+    let undecided = Filter::parse("(.[] | false) // true")
         .unwrap()
-        .matches(&big));
+        .matches(&big)
+        .unwrap_err();
+    assert_eq!(undecided.kind, EvalErrorKind::OutputsLimit);
 }
 
 #[test]
@@ -460,17 +470,33 @@ fn doubling_construction_hits_alloc_limit() {
         f.eval(&Value::Null).unwrap_err().kind,
         EvalErrorKind::AllocLimit
     );
-    assert!(!f.matches(&Value::Null));
+    assert_eq!(
+        f.matches(&Value::Null).unwrap_err().kind,
+        EvalErrorKind::AllocLimit
+    );
 }
 
 #[test]
-fn catastrophic_regex_makes_predicate_false() {
+fn catastrophic_regex_answers_both_ways() {
     let f = Filter::parse(".data | test(\"(a*)*b\")").unwrap();
     let env = json!({"data": "a".repeat(5000)});
-    assert!(!f.matches(&env));
-    assert_eq!(f.eval(&env).unwrap_err().kind, EvalErrorKind::RegexSteps);
+    assert_eq!(f.matches(&env), Ok(false));
     let ok = json!({"data": format!("{}b", "a".repeat(5000))});
-    assert!(f.matches(&ok));
+    assert_eq!(f.matches(&ok), Ok(true));
+}
+
+/// Issue 15: this predicate used to be neither true nor false (a step budget ran out).
+#[test]
+fn word_run_regex_and_its_negation_partition_messages() {
+    let subject = "the quick brown fox jumps over the lazy dog while running!";
+    let env = json!({"data": subject});
+    let f = Filter::parse(".data | test(\"^(\\\\w+\\\\s?)*$\")").unwrap();
+    let not = Filter::parse(".data | test(\"^(\\\\w+\\\\s?)*$\") | not").unwrap();
+    assert_eq!(f.matches(&env), Ok(false));
+    assert_eq!(not.matches(&env), Ok(true));
+    let clean = json!({"data": "the quick brown fox"});
+    assert_eq!(f.matches(&clean), Ok(true));
+    assert_eq!(not.matches(&clean), Ok(false));
 }
 
 #[test]
@@ -479,20 +505,20 @@ fn matches_all_ands_filters() {
     let a = Filter::parse(".seq == 3").unwrap();
     let b = Filter::parse(".data.b").unwrap();
     let c = Filter::parse(".data.n").unwrap();
-    assert!(matches_all(&[], &env));
-    assert!(matches_all(&[a.clone(), b.clone()], &env));
-    assert!(!matches_all(&[a, b, c], &env));
+    assert_eq!(matches_all(&[], &env), Ok(true));
+    assert_eq!(matches_all(&[a.clone(), b.clone()], &env), Ok(true));
+    assert_eq!(matches_all(&[a, b, c], &env), Ok(false));
 }
 
 #[test]
 fn owned_intermediates_are_indexed_without_errors() {
     let env = envelope();
     let f = Filter::parse("{x: .data.objs} | .x[1].k == \"y\"").unwrap();
-    assert!(f.matches(&env));
+    assert!(f.matches(&env).unwrap());
     let f = Filter::parse("[.data.arr[] + 1] | .[length - 1] == 4").unwrap();
-    assert!(f.matches(&env));
+    assert!(f.matches(&env).unwrap());
     let f = Filter::parse("(.data.o + {}) | .[\"b\"] == \"two\"").unwrap();
-    assert!(f.matches(&env));
+    assert!(f.matches(&env).unwrap());
     let f = Filter::parse("[.data.objs[]] | map(.v) | .[] == 2").unwrap();
-    assert!(f.matches(&env));
+    assert!(f.matches(&env).unwrap());
 }

@@ -239,7 +239,7 @@ pub fn filter(data: &[u8]) {
             let truthy = outs
                 .iter()
                 .any(|v| !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false)));
-            assert_eq!(matched, truthy, "matches agrees with eval");
+            assert_eq!(matched, Ok(truthy), "matches agrees with eval");
         }
         Err(e) => {
             let _ = (e.to_string(), e.is_limit());

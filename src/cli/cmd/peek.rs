@@ -148,7 +148,10 @@ impl Run<'_> {
             return Ok(Flow::Next);
         }
         if !self.filters.is_empty()
-            && !filter::matches_all(&self.filters, &envelope(&m, &self.need))
+            && !self.ctx.diag.where_verdict(
+                filter::matches_all(&self.filters, &envelope(&m, &self.need)),
+                m.seq(),
+            )
         {
             return Ok(Flow::Next);
         }

@@ -298,7 +298,10 @@ impl Printer<'_> {
             Msg::Event(Event::Message(m)) => {
                 let wanted = self.a.tags.iter().all(|t| m.tags.contains(t))
                     && (self.filters.is_empty()
-                        || filter::matches_all(&self.filters, &envelope(&m)));
+                        || self.ctx.diag.where_verdict(
+                            filter::matches_all(&self.filters, &envelope(&m)),
+                            m.seq,
+                        ));
                 if !wanted {
                     return None;
                 }
