@@ -166,11 +166,8 @@ impl Vm<'_, '_> {
                 None => {}
                 Some(Inst::Match) => return true,
                 Some(Inst::Char(_) | Inst::Any | Inst::Class(_)) => {}
-                Some(Inst::Start) => {
-                    if pos == 0 {
-                        self.stack.push(pc + 1);
-                    }
-                }
+                Some(Inst::Start) if pos == 0 => self.stack.push(pc + 1),
+                Some(Inst::Start) => {}
                 // Like jq (Oniguruma `\Z`): the very end, or just before a final newline.
                 Some(Inst::End) => {
                     let len = self.s.len();
