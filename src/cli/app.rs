@@ -5,7 +5,7 @@
 
 use super::args::{self, Command, Invocation};
 use super::cmd;
-use super::output::{Closed, Diag, Out, OutError, Style};
+use super::output::{Closed, Diag, Out, OutError, Reporter, Style};
 use crate::api::Client;
 use crate::error::{Error, ErrorKind};
 
@@ -64,6 +64,11 @@ impl Ctx {
             Some(d) => Ok(Client::new(d)),
             None => Client::default_dir().map(Client::new),
         }
+    }
+
+    /// Stdout for a management command (human on a terminal, JSON otherwise).
+    pub fn reporter(&self, format: Option<args::OutputFormat>) -> Reporter {
+        Reporter::new(format, self.global.color)
     }
 
     /// Stdout with the command's style.

@@ -39,6 +39,7 @@ pub enum FlagId {
     Timeout,
     Format,
     Jsonl,
+    Json,
     DataOnly,
     Replay,
     QuietDrops,
@@ -177,7 +178,9 @@ const EVERYWHERE: &[CommandId] = &[
     ServeInit, ServeCheck, Completion, Version, Help,
 ];
 const CLIENT: &[CommandId] = &[Poke, Peek, Get];
-const PRINTING: &[CommandId] = &[Peek, Get, PoolList, PoolInfo];
+const PRINTING: &[CommandId] = &[Peek, Get];
+/// The management commands: a human format on a terminal, JSON otherwise.
+const REPORTING: &[CommandId] = &[PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor];
 const SERVING: &[CommandId] = &[Serve, ServeCheck];
 
 /// The table. Order is the order flags are listed in help.
@@ -187,7 +190,7 @@ pub static FLAGS: &[FlagSpec] = &[
         FlagId::Dir,
         "dir",
         "PATH",
-        "Pool directory (default: the platform data dir)",
+        "Pool directory (default: ~/.plasmite/pools)",
         &[Root],
     )
     .dirs(),
@@ -321,6 +324,20 @@ pub static FLAGS: &[FlagSpec] = &[
         PRINTING,
     )
     .choices(OutputFormat::NAMES),
+    FlagSpec::valued(
+        FlagId::Format,
+        "format",
+        "FORMAT",
+        "Print JSON in FORMAT (default: a human format on a terminal, else jsonl)",
+        REPORTING,
+    )
+    .choices(OutputFormat::NAMES),
+    FlagSpec::switch(
+        FlagId::Json,
+        "json",
+        "Print JSON Lines even on a terminal (same as --format jsonl)",
+        REPORTING,
+    ),
     FlagSpec::switch(FlagId::Jsonl, "jsonl", "Same as --format jsonl", &[Peek]),
     FlagSpec::switch(
         FlagId::DataOnly,

@@ -10,6 +10,7 @@ pub mod completion;
 pub mod flags;
 pub mod help;
 pub mod output;
+pub mod render;
 pub mod units;
 
 pub use args::{parse, Command, Global, Invocation, UsageError, UsageErrorKind};

@@ -6,6 +6,7 @@
 
 use crate::api::{write_envelope, write_json_string};
 use crate::cli::args::{Color, OutputFormat};
+use crate::cli::render::{Mode, Paint};
 use crate::error::Error;
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,6 +121,13 @@ impl Out {
         Ok(())
     }
 
+    /// Writes one JSON value given as compact text (from `render::json`), indented when pretty.
+    pub fn json_text(&mut self, compact: &str) -> OutResult {
+        self.line.clear();
+        self.line.extend_from_slice(compact.as_bytes());
+        self.emit_line()
+    }
+
     /// Writes raw text (help, completions).
     pub fn text(&mut self, s: &str) -> OutResult {
         self.w.write_all(s.as_bytes())?;
@@ -230,6 +238,101 @@ fn string_end(s: &[u8], start: usize) -> usize {
     s.len()
 }
 
+/// The name the program was run as: `pls` when invoked as `pls`, else `plasmite` (hints and help
+/// examples use it).
+pub fn program_name() -> &'static str {
+    static NAME: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let arg0 = std::env::args_os().next().unwrap_or_default();
+        let stem = std::path::Path::new(&arg0)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+        if stem.as_deref() == Some("pls") {
+            "pls"
+        } else {
+            "plasmite"
+        }
+    })
+}
+
+/// `text` with every `'plasmite ` command quoted in it spelled with the name the program was run as.
+pub fn as_invoked(text: &str) -> String {
+    let name = program_name();
+    if name == "plasmite" {
+        text.to_owned()
+    } else {
+        text.replace("'plasmite ", &format!("'{name} "))
+    }
+}
+
+/// Colour for the human format of the management commands: on a terminal with `--color auto`
+/// (unless `NO_COLOR` is set), always with `--color always`, never with `--color never`.
+pub fn human_colour(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Stdout for a management command (`pool …`, `doctor`): the human format on a terminal, JSON
+/// otherwise or when a format is forced (see `render::Mode`).
+pub struct Reporter {
+    pub mode: Mode,
+    pub paint: Paint,
+    /// The name the program was run as, for hints in empty states.
+    pub prog: &'static str,
+    out: Out,
+}
+
+impl Reporter {
+    pub fn new(format: Option<OutputFormat>, color: Color) -> Reporter {
+        let mode = Mode::resolve(format, io::stdout().is_terminal());
+        let colour = human_colour(color);
+        let pretty = mode == Mode::Json { pretty: true };
+        Reporter {
+            mode,
+            paint: Paint {
+                on: mode == Mode::Human && colour,
+            },
+            prog: program_name(),
+            out: Out::new(Style {
+                pretty,
+                color: pretty && colour,
+                data_only: false,
+            }),
+        }
+    }
+
+    pub fn is_human(&self) -> bool {
+        self.mode == Mode::Human
+    }
+
+    /// Prints `human()` in the human format, else the JSON text `json()` as one line.
+    pub fn emit(
+        &mut self,
+        json: impl FnOnce() -> String,
+        human: impl FnOnce() -> String,
+    ) -> OutResult {
+        match self.mode {
+            Mode::Human => self.out.text(&human()),
+            Mode::Json { .. } => self.out.json_text(&json()),
+        }
+    }
+
+    /// Prints text in the human format only (tables' empty states, summaries).
+    pub fn human(&mut self, human: impl FnOnce() -> String) -> OutResult {
+        match self.mode {
+            Mode::Human => self.out.text(&human()),
+            Mode::Json { .. } => Ok(()),
+        }
+    }
+
+    pub fn flush(&mut self) -> OutResult {
+        self.out.flush()
+    }
+}
+
 /// Errors and notices on stderr.
 pub struct Diag {
     tty: bool,
@@ -270,16 +373,22 @@ impl Diag {
         }
     }
 
-    /// Reports an error: `error: …` + `hint: …` on a terminal, the JSON envelope otherwise.
+    /// Reports an error: `error: …` + `hint: …` on a terminal, the JSON envelope otherwise (keys in
+    /// the order `kind, message, hint, path, seq, offset`). Commands quoted in the hint use the name
+    /// the program was run as.
     pub fn error(&self, e: &Error) {
         let mut s = Vec::new();
+        let hint = e.hint().map(as_invoked);
         if self.tty {
             s.extend_from_slice(format!("error: {e}\n").as_bytes());
-            if let Some(h) = e.hint() {
+            if let Some(h) = &hint {
                 s.extend_from_slice(format!("hint: {h}\n").as_bytes());
             }
         } else {
-            s.extend_from_slice(e.to_json().to_string().as_bytes());
+            let inner = crate::cli::render::json::error_inner(e, hint.as_deref());
+            s.extend_from_slice(b"{\"error\":");
+            s.extend_from_slice(inner.as_bytes());
+            s.push(b'}');
             s.push(b'\n');
         }
         let _ = io::stderr().write_all(&s);

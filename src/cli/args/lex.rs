@@ -439,6 +439,26 @@ impl Positionals {
 }
 
 /// A conflict between two flags (or a flag and an argument).
+/// Records the output format of a management command; `--json` and `--format pretty` conflict.
+pub(super) fn set_report_format(
+    slot: &mut Option<super::types::OutputFormat>,
+    format: super::types::OutputFormat,
+    json_switch: bool,
+    cmd: CommandId,
+) -> Result<(), UsageError> {
+    match *slot {
+        Some(previous) if previous != format => Err(if json_switch {
+            conflict("--json", "--format pretty", cmd)
+        } else {
+            conflict("--format pretty", "--json", cmd)
+        }),
+        _ => {
+            *slot = Some(format);
+            Ok(())
+        }
+    }
+}
+
 pub(super) fn conflict(a: &str, b: &str, cmd: CommandId) -> UsageError {
     UsageError::new(
         UsageErrorKind::Conflict,

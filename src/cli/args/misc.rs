@@ -4,7 +4,7 @@
 //! one known shell; `help` topics are validated against the command table so
 //! `Command::Help { topic }` always names an existing help page.
 
-use super::lex::{conflict, utf8, Item, Lex, Positionals};
+use super::lex::{conflict, set_report_format, utf8, Item, Lex, Positionals};
 use super::types::{Command, CompletionArgs, DoctorArgs, DoctorTarget, Shell};
 use super::{unknown_topic, usage_hint, UsageError, UsageErrorKind};
 use crate::cli::commands::{self, CommandId};
@@ -39,13 +39,26 @@ fn collect_values(
 pub(super) fn parse_doctor(lex: &mut Lex) -> Result<Command, UsageError> {
     lex.enter(CommandId::Doctor);
     let mut all = false;
+    let mut format = None;
     let mut values = Vec::new();
     while let Some(item) = lex.next()? {
         match item {
             Item::Help => return Ok(help_for(CommandId::Doctor)),
             Item::Value(v) => values.push(v),
-            Item::Flag(flag) if flag.id == FlagId::All => all = true,
-            Item::Flag(flag) => return Err(lex.unhandled(flag)),
+            Item::Flag(flag) => match flag.id {
+                FlagId::All => all = true,
+                FlagId::Format => {
+                    let f = lex.choice(flag, super::types::OutputFormat::from_name)?;
+                    set_report_format(&mut format, f, false, CommandId::Doctor)?;
+                }
+                FlagId::Json => set_report_format(
+                    &mut format,
+                    super::types::OutputFormat::Jsonl,
+                    true,
+                    CommandId::Doctor,
+                )?,
+                _ => return Err(lex.unhandled(flag)),
+            },
         }
     }
     let mut pos = Positionals::new(CommandId::Doctor, values);
@@ -63,7 +76,7 @@ pub(super) fn parse_doctor(lex: &mut Lex) -> Result<Command, UsageError> {
             .with_hint(usage_hint(CommandId::Doctor)))
         }
     };
-    Ok(Command::Doctor(DoctorArgs { target }))
+    Ok(Command::Doctor(DoctorArgs { target, format }))
 }
 
 /// Parses the arguments after `completion`.
@@ -137,13 +150,22 @@ mod tests {
         assert_eq!(
             cmd(&["doctor", "chat"]),
             Some(Command::Doctor(DoctorArgs {
-                target: DoctorTarget::Pool("chat".into())
+                target: DoctorTarget::Pool("chat".into()),
+                format: None
+            }))
+        );
+        assert_eq!(
+            cmd(&["doctor", "--json", "chat"]),
+            Some(Command::Doctor(DoctorArgs {
+                target: DoctorTarget::Pool("chat".into()),
+                format: Some(super::super::types::OutputFormat::Jsonl)
             }))
         );
         assert_eq!(
             cmd(&["doctor", "--all"]),
             Some(Command::Doctor(DoctorArgs {
-                target: DoctorTarget::All
+                target: DoctorTarget::All,
+                format: None
             }))
         );
         assert_eq!(kind(&["doctor"]), Some(UsageErrorKind::MissingArgument));

@@ -3,7 +3,7 @@
 //! Invariants: the subcommand is the first argument after `pool`; `create` and
 //! `delete` take 1..=POOL_NAMES_COUNT_MAX names, `info` exactly one, `list` none.
 
-use super::lex::{utf8, Item, Lex, Positionals};
+use super::lex::{set_report_format, utf8, Item, Lex, Positionals};
 use super::types::{
     Command, OutputFormat, PoolCreateArgs, PoolDeleteArgs, PoolInfoArgs, PoolListArgs,
 };
@@ -51,7 +51,11 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
             Item::Value(v) => values.push(v),
             Item::Flag(flag) => match flag.id {
                 FlagId::Size => size = Some(lex.size(flag, 1)?),
-                FlagId::Format => format = Some(lex.choice(flag, OutputFormat::from_name)?),
+                FlagId::Format => {
+                    let f = lex.choice(flag, OutputFormat::from_name)?;
+                    set_report_format(&mut format, f, false, id)?;
+                }
+                FlagId::Json => set_report_format(&mut format, OutputFormat::Jsonl, true, id)?,
                 _ => return Err(lex.unhandled(flag)),
             },
         }
@@ -61,6 +65,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         CommandId::PoolCreate => Command::PoolCreate(PoolCreateArgs {
             names: pos.at_least_one("NAME", POOL_NAMES_COUNT_MAX)?,
             size,
+            format,
         }),
         CommandId::PoolList => Command::PoolList(PoolListArgs { format }),
         CommandId::PoolInfo => Command::PoolInfo(PoolInfoArgs {
@@ -69,6 +74,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         }),
         _ => Command::PoolDelete(PoolDeleteArgs {
             names: pos.at_least_one("NAME", POOL_NAMES_COUNT_MAX)?,
+            format,
         }),
     };
     pos.finish().map_err(|e| e.with_hint(help_hint(id)))?;
@@ -90,14 +96,24 @@ mod tests {
             cmd(&["pool", "create", "a", "b/c", "--size", "64K"]),
             Some(Command::PoolCreate(PoolCreateArgs {
                 names: vec!["a".into(), "b/c".into()],
-                size: Some(65_536)
+                size: Some(65_536),
+                format: None
             }))
         );
         assert_eq!(
             cmd(&["pool", "create", "a"]),
             Some(Command::PoolCreate(PoolCreateArgs {
                 names: vec!["a".into()],
-                size: None
+                size: None,
+                format: None
+            }))
+        );
+        assert_eq!(
+            cmd(&["pool", "create", "a", "--json"]),
+            Some(Command::PoolCreate(PoolCreateArgs {
+                names: vec!["a".into()],
+                size: None,
+                format: Some(OutputFormat::Jsonl)
             }))
         );
     }
@@ -124,8 +140,26 @@ mod tests {
         assert_eq!(
             cmd(&["pool", "delete", "a", "b"]),
             Some(Command::PoolDelete(PoolDeleteArgs {
-                names: vec!["a".into(), "b".into()]
+                names: vec!["a".into(), "b".into()],
+                format: None
             }))
+        );
+        assert_eq!(
+            cmd(&["pool", "delete", "a", "--format", "jsonl"]),
+            Some(Command::PoolDelete(PoolDeleteArgs {
+                names: vec!["a".into()],
+                format: Some(OutputFormat::Jsonl)
+            }))
+        );
+        assert_eq!(
+            cmd(&["pool", "list", "--json", "--format", "jsonl"]),
+            Some(Command::PoolList(PoolListArgs {
+                format: Some(OutputFormat::Jsonl)
+            }))
+        );
+        assert_eq!(
+            kind(&["pool", "info", "a", "--json", "--format", "pretty"]),
+            Some(UsageErrorKind::Conflict)
         );
     }
 
@@ -150,11 +184,7 @@ mod tests {
             Some(UsageErrorKind::UnknownFlag)
         );
         assert_eq!(
-            kind(&["pool", "delete", "a", "--format", "jsonl"]),
-            Some(UsageErrorKind::UnknownFlag)
-        );
-        assert_eq!(
-            kind(&["pool", "create", "a", "--format", "jsonl"]),
+            kind(&["pool", "create", "a", "--all"]),
             Some(UsageErrorKind::UnknownFlag)
         );
         assert_eq!(

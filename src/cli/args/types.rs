@@ -255,6 +255,8 @@ pub struct PoolCreateArgs {
     pub names: Vec<String>,
     /// `--size SIZE` in bytes; `None` = library default.
     pub size: Option<u64>,
+    /// `--format` / `--json`; `None` lets the caller choose.
+    pub format: Option<OutputFormat>,
 }
 
 /// `pool list`.
@@ -278,6 +280,8 @@ pub struct PoolInfoArgs {
 pub struct PoolDeleteArgs {
     /// At least one pool name or path.
     pub names: Vec<String>,
+    /// `--format` / `--json`; `None` lets the caller choose.
+    pub format: Option<OutputFormat>,
 }
 
 /// What `doctor` checks.
@@ -294,6 +298,8 @@ pub enum DoctorTarget {
 pub struct DoctorArgs {
     /// Exactly one of a pool or `--all`.
     pub target: DoctorTarget,
+    /// `--format` / `--json`; `None` lets the caller choose.
+    pub format: Option<OutputFormat>,
 }
 
 /// `completion SHELL`.
