@@ -1,7 +1,8 @@
 //! The CLI's `main`: parse, run the command, map the outcome to an exit code (the only place that does).
 //!
 //! Exit codes: 0 ok; 1 Internal; 2 Usage; 3 NotFound; 4 AlreadyExists; 5 Busy; 6 Permission; 7 Corrupt;
-//! 8 Io; 124 `peek --timeout` expired; 130 interrupted (Ctrl-C / SIGTERM).
+//! 8 Io; 65 `poke --errors skip` skipped records (sysexits' EX_DATAERR); 124 `peek --timeout` expired;
+//! 130 interrupted (Ctrl-C / SIGTERM).
 
 use super::args::{self, Command, Invocation};
 use super::cmd;
@@ -9,6 +10,10 @@ use super::output::{Closed, Diag, Out, OutError, Reporter, Style};
 use crate::api::Client;
 use crate::error::{Error, ErrorKind};
 
+/// Exit code when `poke --errors skip` skipped at least one record (every other record was committed).
+/// Distinct from every error kind's code, so a script can tell "some records skipped" from "wrong flag";
+/// the value is sysexits' EX_DATAERR ("the input data was incorrect").
+pub const EXIT_SKIPPED: i32 = 65;
 /// Exit code when `peek --timeout` expires.
 pub const EXIT_TIMEOUT: i32 = 124;
 /// Exit code after Ctrl-C.
@@ -18,7 +23,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
-    /// Some input records were skipped (`poke --errors skip`): exit 2.
+    /// Some input records were skipped (`poke --errors skip`): exit [`EXIT_SKIPPED`].
     Skipped,
     Timeout,
     Interrupted,
@@ -103,7 +108,7 @@ pub fn run(argv: Vec<std::ffi::OsString>) -> i32 {
     };
     match dispatch(&ctx, inv.command) {
         Ok(Outcome::Ok) | Err(Failure::Closed) => 0,
-        Ok(Outcome::Skipped) => ErrorKind::Usage.exit_code(),
+        Ok(Outcome::Skipped) => EXIT_SKIPPED,
         Ok(Outcome::Timeout) => EXIT_TIMEOUT,
         Ok(Outcome::Interrupted) => EXIT_INTERRUPTED,
         Err(Failure::Error(e)) => {
