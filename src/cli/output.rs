@@ -275,6 +275,15 @@ pub fn human_colour(color: Color) -> bool {
     }
 }
 
+/// `1 message`, `N messages`.
+fn plural_messages(n: u64) -> String {
+    if n == 1 {
+        "1 message".to_owned()
+    } else {
+        format!("{n} messages")
+    }
+}
+
 /// Stdout for a management command (`pool …`, `doctor`): the human format on a terminal, JSON
 /// otherwise or when a format is forced (see `render::Mode`).
 pub struct Reporter {
@@ -338,6 +347,8 @@ pub struct Diag {
     tty: bool,
     /// An undecided `--where` was reported already (it is reported once per run).
     undecided: AtomicBool,
+    /// The last error reported was `Corrupt`: the next drop is the reader skipping those bytes.
+    after_corrupt: AtomicBool,
 }
 
 impl Default for Diag {
@@ -351,7 +362,40 @@ impl Diag {
         Diag {
             tty: io::stderr().is_terminal(),
             undecided: AtomicBool::new(false),
+            after_corrupt: AtomicBool::new(false),
         }
+    }
+
+    /// Reports `lost` messages a reader could not deliver (unless `quiet`): overwritten by writers that
+    /// lapped it, or, right after a `Corrupt` error, unreadable frames it skipped. Both are `drop`
+    /// notices; `reason` tells them apart.
+    pub fn dropped(&self, lost: u64, quiet: bool) {
+        let corrupt = self.after_corrupt.swap(false, Ordering::Relaxed);
+        if quiet {
+            return;
+        }
+        let n = plural_messages(lost);
+        let (text, reason) = if corrupt {
+            (
+                format!("skipped {n} that could not be read (see the Corrupt error above)"),
+                "corrupt",
+            )
+        } else if lost == 1 {
+            (
+                "1 message was overwritten before it could be read".to_owned(),
+                "overwritten",
+            )
+        } else {
+            (
+                format!("{n} were overwritten before they could be read"),
+                "overwritten",
+            )
+        };
+        self.notice(
+            "drop",
+            &text,
+            &[("lost", lost.into()), ("reason", reason.into())],
+        );
     }
 
     /// The `--where` verdict for message `seq`: a limit that left the predicate undecided is reported
@@ -378,6 +422,10 @@ impl Diag {
     /// the program was run as.
     pub fn error(&self, e: &Error) {
         let mut s = Vec::new();
+        self.after_corrupt.store(
+            e.kind() == crate::error::ErrorKind::Corrupt,
+            Ordering::Relaxed,
+        );
         let hint = e.hint().map(as_invoked);
         if self.tty {
             s.extend_from_slice(format!("error: {e}\n").as_bytes());

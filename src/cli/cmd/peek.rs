@@ -129,13 +129,7 @@ impl Run<'_> {
         let m = match ev {
             Ok(TailEventRef::Message(m)) => m,
             Ok(TailEventRef::Dropped { lost }) => {
-                if !self.a.quiet_drops {
-                    self.ctx.diag.notice(
-                        "drop",
-                        &format!("{lost} messages were overwritten before they could be read"),
-                        &[("lost", lost.into())],
-                    );
-                }
+                self.ctx.diag.dropped(lost, self.a.quiet_drops);
                 return Ok(Flow::Next);
             }
             Err(e) if e.kind() == ErrorKind::Corrupt => {

@@ -318,13 +318,7 @@ impl Printer<'_> {
                 None
             }
             Msg::Event(Event::Drop { lost }) => {
-                if !self.a.quiet_drops {
-                    self.ctx.diag.notice(
-                        "drop",
-                        &format!("{lost} messages were overwritten before they could be read"),
-                        &[("lost", lost.into())],
-                    );
-                }
+                self.ctx.diag.dropped(lost, self.a.quiet_drops);
                 None
             }
             Msg::Event(Event::Skipped(e)) => {
