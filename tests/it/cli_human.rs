@@ -83,7 +83,11 @@ fn pool_list_with_no_pools_says_so_and_how_to_make_one() {
         )
     );
     let piped = pls(t.path(), &["pool", "list"], None);
-    assert_eq!((piped.code, piped.stdout.as_str()), (0, ""), "no JSON lines on a pipe");
+    assert_eq!(
+        (piped.code, piped.stdout.as_str()),
+        (0, ""),
+        "no JSON lines on a pipe"
+    );
 }
 
 #[test]
@@ -102,23 +106,48 @@ fn pool_create_and_delete_print_one_line_per_pool() {
 #[test]
 fn pool_list_is_a_table_with_a_footer_naming_the_directory() {
     let t = TempDir::new("hum-list");
-    pls(t.path(), &["pool", "create", "empty", "--size", "64K"], None);
+    pls(
+        t.path(),
+        &["pool", "create", "empty", "--size", "64K"],
+        None,
+    );
     for i in 0..3 {
-        pls(t.path(), &["poke", "chat", "--create", &format!("{{\"i\":{i}}}")], None);
+        pls(
+            t.path(),
+            &["poke", "chat", "--create", &format!("{{\"i\":{i}}}")],
+            None,
+        );
     }
     let raw = on_tty(t.path(), "pool list", None);
-    assert!(raw.contains("\u{1b}[1mNAME"), "bold header in colour: {raw:?}");
+    assert!(
+        raw.contains("\u{1b}[1mNAME"),
+        "bold header in colour: {raw:?}"
+    );
     let out = no_colour(&raw);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
-    let cols: Vec<&str> = lines[0].split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
-    assert_eq!(cols, ["NAME", "SIZE", "USED %", "MESSAGES", "SEQ RANGE", "NEWEST"]);
+    let cols: Vec<&str> = lines[0]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cols,
+        ["NAME", "SIZE", "USED %", "MESSAGES", "SEQ RANGE", "NEWEST"]
+    );
     let chat: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(chat[..3], ["chat", "1", "MiB"], "{out}");
     assert_eq!(chat[4..6], ["3", "1..3"], "{out}");
-    assert!(lines[1].ends_with(" ago") || lines[1].ends_with("just now"), "{out}");
+    assert!(
+        lines[1].ends_with(" ago") || lines[1].ends_with("just now"),
+        "{out}"
+    );
     let empty: Vec<&str> = lines[2].split_whitespace().collect();
-    assert_eq!(empty, ["empty", "64", "KiB", "0.0%", "0", "-", "-"], "{out}");
+    assert_eq!(
+        empty,
+        ["empty", "64", "KiB", "0.0%", "0", "-", "-"],
+        "{out}"
+    );
     assert_eq!(lines[3], format!("2 pools in {}", t.path().display()));
 }
 
@@ -135,9 +164,15 @@ fn no_color_and_color_never_turn_colour_off() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("NAME") && !text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.contains("NAME") && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
     let never = on_tty(t.path(), "--color never doctor --all", None);
-    assert!(never.contains("p  ok") && !never.contains('\u{1b}'), "{never:?}");
+    assert!(
+        never.contains("p  ok") && !never.contains('\u{1b}'),
+        "{never:?}"
+    );
 }
 
 #[test]
@@ -146,7 +181,10 @@ fn pool_info_is_a_labelled_summary_and_an_empty_pool_says_how_to_fill_it() {
     pls(t.path(), &["poke", "chat", "--create", "1"], None);
     pls(t.path(), &["poke", "chat", "2"], None);
     let out = no_colour(&on_tty(t.path(), "pool info chat", None));
-    let labels: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let labels: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(
         labels,
         ["name", "path", "size", "messages", "used", "oldest", "newest", "created", "writable"],
@@ -174,15 +212,25 @@ fn doctor_prints_a_line_per_pool_the_issues_indented_and_a_summary() {
         )
     );
     pls(t.path(), &["poke", "good", "--create", "\"fine\""], None);
-    pls(t.path(), &["poke", "bad", "--create", "\"DAMAGED-PAYLOAD\""], None);
+    pls(
+        t.path(),
+        &["poke", "bad", "--create", "\"DAMAGED-PAYLOAD\""],
+        None,
+    );
     let path = t.join("bad.plasmite");
     let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.windows(15).position(|w| w == b"DAMAGED-PAYLOAD").unwrap();
+    let at = bytes
+        .windows(15)
+        .position(|w| w == b"DAMAGED-PAYLOAD")
+        .unwrap();
     bytes[at] ^= 0x20;
     std::fs::write(&path, bytes).unwrap();
     let out = no_colour(&on_tty(t.path(), "doctor --all", None));
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("bad   ") && lines[0].contains("issue"), "{out}");
+    assert!(
+        lines[0].starts_with("bad   ") && lines[0].contains("issue"),
+        "{out}"
+    );
     let issues: Vec<&&str> = lines.iter().filter(|l| l.starts_with("    ")).collect();
     assert!(!issues.is_empty() && issues[0].contains("offset "), "{out}");
     let good = lines.iter().find(|l| l.starts_with("good")).unwrap();
@@ -220,7 +268,11 @@ fn doctor_of_a_url_says_it_needs_local_access() {
     let t = TempDir::new("hum-doc-url");
     let r = pls(t.path(), &["doctor", "http://127.0.0.1:9/chat"], None);
     assert_eq!((r.code, r.error_kind().as_str()), (2, "Usage"));
-    assert!(r.stderr.contains("doctor needs local access"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("doctor needs local access"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -232,7 +284,8 @@ fn json_on_a_pipe_keeps_the_spec_key_order() {
     let list = pls(t.path(), &["pool", "list"], None);
     assert_eq!(top_keys(list.stdout.trim_end()), POOL_KEYS);
     assert!(
-        list.stdout.contains("\"bounds\":{\"oldest\":1,\"newest\":1}"),
+        list.stdout
+            .contains("\"bounds\":{\"oldest\":1,\"newest\":1}"),
         "{}",
         list.stdout
     );
@@ -241,13 +294,25 @@ fn json_on_a_pipe_keeps_the_spec_key_order() {
     let doctor = pls(t.path(), &["doctor", "chat"], None);
     assert_eq!(
         top_keys(doctor.stdout.trim_end()),
-        ["name", "path", "ok", "messages_ok", "messages_lost", "oldest_seq", "next_seq", "issues"]
+        [
+            "name",
+            "path",
+            "ok",
+            "messages_ok",
+            "messages_lost",
+            "oldest_seq",
+            "next_seq",
+            "issues"
+        ]
     );
     let deleted = pls(t.path(), &["pool", "delete", "chat"], None);
     assert_eq!(deleted.stdout, "{\"name\":\"chat\",\"deleted\":true}\n");
     let missing = pls(t.path(), &["pool", "info", "chat"], None);
     let err = missing.stderr.lines().next().unwrap();
-    assert!(err.starts_with("{\"error\":{\"kind\":\"NotFound\",\"message\":"), "{err}");
+    assert!(
+        err.starts_with("{\"error\":{\"kind\":\"NotFound\",\"message\":"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -257,8 +322,15 @@ fn json_and_format_force_json_on_a_terminal() {
     let out = on_tty(t.path(), "pool list --json", None);
     assert_eq!(top_keys(out.trim_end()), POOL_KEYS, "{out:?}");
     assert!(!out.contains('\u{1b}'), "JSON Lines carry no colour");
-    let out = on_tty(t.path(), "--color never pool info chat --format pretty", None);
-    assert!(out.starts_with("{\n  \"name\": \"chat\",\n  \"path\": "), "{out:?}");
+    let out = on_tty(
+        t.path(),
+        "--color never pool info chat --format pretty",
+        None,
+    );
+    assert!(
+        out.starts_with("{\n  \"name\": \"chat\",\n  \"path\": "),
+        "{out:?}"
+    );
     let out = on_tty(t.path(), "doctor chat --format jsonl", None);
     assert!(out.starts_with("{\"name\":\"chat\""), "{out:?}");
     let out = no_colour(&on_tty(t.path(), "pool delete chat --json", None));
@@ -270,7 +342,13 @@ fn hints_use_the_name_the_program_was_run_as() {
     let t = TempDir::new("hum-pls");
     let run = |exe: &std::path::Path| {
         let out = std::process::Command::new(exe)
-            .args(["--dir", &t.path().display().to_string(), "poke", "nope", "1"])
+            .args([
+                "--dir",
+                &t.path().display().to_string(),
+                "poke",
+                "nope",
+                "1",
+            ])
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -281,5 +359,8 @@ fn hints_use_the_name_the_program_was_run_as() {
     assert!(as_pls.contains("'pls pool create nope'"), "{as_pls}");
     assert!(!as_pls.contains("'plasmite "), "{as_pls}");
     let as_plasmite = run(&bin());
-    assert!(as_plasmite.contains("'plasmite pool create nope'"), "{as_plasmite}");
+    assert!(
+        as_plasmite.contains("'plasmite pool create nope'"),
+        "{as_plasmite}"
+    );
 }

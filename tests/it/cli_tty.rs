@@ -4,7 +4,11 @@
 use crate::support::{bin, pls, TempDir};
 
 /// Runs `plasmite --dir DIR ARGS` on a pseudo-terminal (stdout and stderr both), optional stdin file.
-pub(crate) fn on_tty(dir: &std::path::Path, args: &str, stdin_file: Option<&std::path::Path>) -> String {
+pub(crate) fn on_tty(
+    dir: &std::path::Path,
+    args: &str,
+    stdin_file: Option<&std::path::Path>,
+) -> String {
     let redirect = stdin_file
         .map(|f| format!(" < {}", f.display()))
         .unwrap_or_default();

@@ -203,6 +203,18 @@ fn doctor(dir: &Path, path: &Path) -> (i32, serde_json::Value) {
         .unwrap();
     assert_eq!(out.status.signal(), None, "doctor died of a signal");
     let code = out.status.code().unwrap();
+    if out.stdout.is_empty() {
+        // A pool doctor cannot check at all is an error on stderr: seen here as one refused issue.
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|e| {
+            panic!("doctor printed neither a report nor an error ({e}), exit {code}")
+        });
+        let issue = &err["error"];
+        let report = serde_json::json!({"ok": false, "issues": [{
+            "kind": issue["kind"], "message": issue["message"],
+            "offset": issue["offset"], "seq": issue["seq"],
+        }]});
+        return (code, report);
+    }
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "doctor printed no JSON report ({e}), exit {code}: {}",
