@@ -100,7 +100,8 @@ Arguments that start with '-' followed by a digit (e.g. -5) are taken as DATA; p
         summary: "Read, filter and follow messages",
         usage: "[FLAGS] POOL",
         description: "Prints messages as they arrive. With --tail or --since, starts with older messages first. \
-Filters (--tag, --where) must all match.",
+Filters (--tag, --where) must all match. \
+Run 'plasmite help where' for the --where language: operators, builtins, regex syntax and examples.",
         args: &[POOL_ARG],
     },
     CommandSpec {
@@ -218,7 +219,7 @@ Example: plasmite completion bash > ~/.local/share/bash-completion/completions/p
         path: "help",
         summary: "Show help for a command",
         usage: "[COMMAND [SUBCOMMAND]]",
-        description: "Shows the top-level help, or the help of one command.",
+        description: "Shows the top-level help, the help of one command, or with 'where' the --where filter language.",
         args: &[ArgSpec {
             name: "COMMAND",
             help: "A command name, e.g. peek or pool create",

@@ -17,10 +17,77 @@ pub fn render(topic: Option<&str>) -> Result<String, UsageError> {
         return Ok(render_top());
     };
     let normalized = topic.split_whitespace().collect::<Vec<_>>().join(" ");
+    if normalized == WHERE_TOPIC {
+        return Ok(render_where());
+    }
     match commands::find(&normalized) {
         Some(spec) => Ok(render_command(spec)),
         None => Err(unknown_topic(topic)),
     }
+}
+
+/// The help topic that is not a command: the `--where` language.
+pub const WHERE_TOPIC: &str = "where";
+
+/// `help where`: the `--where` language, rendered from the tables in `filter::doc` (the same tables
+/// the builtin resolver admits and the tests run).
+fn render_where() -> String {
+    use crate::filter::doc::{BUILTINS, EXAMPLES, OPERATORS, REGEX_SYNTAX};
+    let mut out = String::from(
+        "plasmite help where - the --where filter language
+
+",
+    );
+    out.push_str(
+        "Usage: plasmite peek POOL --where EXPR [--where EXPR ...]
+
+",
+    );
+    wrap_into(
+        &mut out,
+        "EXPR is a subset of jq, evaluated against each message envelope {\"seq\":N,\"time\":\"RFC 3339\",\"meta\":{\"tags\":[...]},\"data\":...}. A message is shown when some output of EXPR is truthy (anything but false and null); every --where must match. A runtime error (a type error, a division by zero) means no match. A limit that stops evaluation leaves the message undecided: it is not shown and the first one is reported on stderr.",
+        WRAP_COLUMNS,
+    );
+    out.push_str(
+        "
+Operators and paths (lowest precedence first):\n",
+    );
+    let rows: Vec<_> = OPERATORS
+        .iter()
+        .map(|(s, h)| ((*s).to_owned(), (*h).to_owned()))
+        .collect();
+    write_rows(&mut out, &rows);
+    out.push_str(
+        "
+Builtins:\n",
+    );
+    let rows: Vec<_> = BUILTINS
+        .iter()
+        .map(|b| (b.usage.to_owned(), b.help.to_owned()))
+        .collect();
+    write_rows(&mut out, &rows);
+    out.push_str(
+        "
+Regular expressions for test (unanchored; double backslashes in strings):\n",
+    );
+    let rows: Vec<_> = REGEX_SYNTAX
+        .iter()
+        .map(|(s, h)| ((*s).to_owned(), (*h).to_owned()))
+        .collect();
+    write_rows(&mut out, &rows);
+    out.push_str(
+        "
+Examples:\n",
+    );
+    for (expr, what) in EXAMPLES {
+        let _ = writeln!(out, "  plasmite peek POOL --where '{expr}'\n      {what}");
+    }
+    out.push_str(
+        "
+Not supported: variables, reduce, def, try/catch (use ?), slices, string interpolation,\n",
+    );
+    out.push_str("assignment and any builtin not listed. spec/cli.md has the full reference.\n");
+    out
 }
 
 /// Width that description paragraphs are wrapped to.
@@ -232,6 +299,35 @@ mod tests {
                 assert!(line.len() <= WRAP_COLUMNS, "{}: {line}", spec.path);
             }
         }
+    }
+
+    #[test]
+    fn where_page_lists_every_builtin_operator_and_regex_row() {
+        let text = page("where");
+        assert_eq!(render(Some(" where ")).ok(), Some(text.clone()));
+        for b in crate::filter::doc::BUILTINS {
+            assert!(
+                text.contains(b.usage) && text.contains(b.help),
+                "{}",
+                b.usage
+            );
+        }
+        for (s, _) in crate::filter::doc::OPERATORS
+            .iter()
+            .chain(crate::filter::doc::REGEX_SYNTAX)
+        {
+            assert!(text.contains(s), "{s}");
+        }
+        assert!(
+            text.contains("--where '.data.level == \"error\"'"),
+            "{text}"
+        );
+        assert!(text.ends_with('\n') && text.is_ascii());
+        let peek = page("peek")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(peek.contains("'plasmite help where'"), "{peek}");
     }
 
     #[test]

@@ -314,7 +314,10 @@ pub(crate) type Arg = (usize, Node);
 /// (`None` means the position of the function name).
 pub(crate) fn resolve_builtin(name: &str, args: Vec<Arg>) -> Result<Call, (Option<usize>, String)> {
     let arity = args.len();
-    if name == "test" && (arity == 1 || arity == 2) {
+    if !super::doc::is_builtin(name, arity) {
+        return Err((None, format!("unknown function '{name}/{arity}'")));
+    }
+    if name == "test" {
         return test_call(args);
     }
     let mut it = args.into_iter();

@@ -16,6 +16,7 @@
 
 mod ast;
 mod builtins;
+pub mod doc;
 mod eval;
 mod lexer;
 pub mod needs;

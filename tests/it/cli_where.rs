@@ -82,3 +82,37 @@ fn a_limit_is_reported_once_and_not_read_as_no_match() {
     let (_, err, _) = peek_where(&t, 3, &format!("false and ({blowup})"));
     assert!(!err.contains("undecided"), "{err}");
 }
+
+#[test]
+fn help_where_documents_the_language_and_parse_errors_point_to_it() {
+    let t = TempDir::new("where-help");
+    let r = pls(t.path(), &["help", "where"], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "Builtins:",
+        "test(re; flags)",
+        "Regular expressions",
+        "Examples:",
+        "a // b",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle}: {}", r.stdout);
+    }
+    let bad = pls(
+        t.path(),
+        &["peek", "p", "--where", ".a ==", "--create"],
+        None,
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("'plasmite help where'"),
+        "{}",
+        bad.stderr
+    );
+    let peek_help = pls(t.path(), &["peek", "--help"], None);
+    let flat = peek_help
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("'plasmite help where'"), "{flat}");
+}

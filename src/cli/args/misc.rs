@@ -122,6 +122,9 @@ pub(super) fn parse_help(lex: &mut Lex) -> Result<Command, UsageError> {
         return Ok(Command::Help { topic: None });
     }
     let topic = words.join(" ");
+    if topic == crate::cli::help::WHERE_TOPIC {
+        return Ok(Command::Help { topic: Some(topic) });
+    }
     match commands::find(&topic) {
         Some(spec) => Ok(Command::Help {
             topic: Some(spec.path.to_owned()),

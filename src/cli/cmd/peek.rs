@@ -100,7 +100,7 @@ pub(super) fn parse_wheres(wheres: &[String]) -> Result<Vec<Filter>, Error> {
             Filter::parse(w).map_err(|e| {
                 Error::usage(format!("--where {w:?}: {e}"))
                     .with_offset(e.pos as u64)
-                    .with_hint("see 'plasmite help peek' for the --where language")
+                    .with_hint("see 'plasmite help where' for the --where language")
             })
         })
         .collect()
