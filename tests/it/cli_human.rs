@@ -156,13 +156,13 @@ fn no_color_and_color_never_turn_colour_off() {
     let t = TempDir::new("hum-nocolor");
     pls(t.path(), &["pool", "create", "p"], None);
     let cmd = format!("{} --dir {} pool list", bin().display(), t.path().display());
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = crate::procs::output_bounded(
+        std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::null()),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("NAME") && !text.contains('\u{1b}'),
@@ -341,17 +341,17 @@ fn json_and_format_force_json_on_a_terminal() {
 fn hints_use_the_name_the_program_was_run_as() {
     let t = TempDir::new("hum-pls");
     let run = |exe: &std::path::Path| {
-        let out = std::process::Command::new(exe)
-            .args([
-                "--dir",
-                &t.path().display().to_string(),
-                "poke",
-                "nope",
-                "1",
-            ])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
+        let out = crate::procs::output_bounded(
+            std::process::Command::new(exe)
+                .args([
+                    "--dir",
+                    &t.path().display().to_string(),
+                    "poke",
+                    "nope",
+                    "1",
+                ])
+                .stdin(std::process::Stdio::null()),
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let pls_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_pls"));

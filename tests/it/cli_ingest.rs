@@ -197,7 +197,7 @@ fn a_slow_producer_sees_each_record_committed_before_the_next_arrives() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"{\"n\":1}\n").unwrap();
     stdin.flush().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + crate::procs::PATIENCE;
     loop {
         let r = pls(t.path(), &["get", "s", "1"], None);
         if r.code == 0 {
@@ -210,5 +210,5 @@ fn a_slow_producer_sees_each_record_committed_before_the_next_arrives() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     drop(stdin);
-    assert!(child.wait().unwrap().success());
+    assert!(crate::procs::wait_bounded(&mut child, crate::procs::PATIENCE).success());
 }

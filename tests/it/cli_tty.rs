@@ -17,13 +17,13 @@ pub(crate) fn on_tty(
         bin().display(),
         dir.display()
     );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .env("TERM", "xterm")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("util-linux script is needed for terminal tests");
+    let out = crate::procs::output_bounded(
+        std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::null()),
+    );
     String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
 }
 
@@ -77,10 +77,11 @@ fn poke_without_data_on_a_terminal_says_what_to_do() {
     let t = TempDir::new("tty-nodata");
     pls(t.path(), &["pool", "create", "p"], None);
     let cmd = format!("{} --dir {} poke p", bin().display(), t.path().display());
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
+    let out = crate::procs::output_bounded(
+        std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(std::process::Stdio::null()),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("error: no DATA given and stdin is a terminal"),

@@ -15,6 +15,7 @@ mod durability;
 mod fuzz_corpus;
 mod model;
 mod multiproc;
+mod procs;
 mod readme;
 mod remote;
 mod server;

@@ -136,11 +136,13 @@ pub fn run_bin(args: &[String], stdin: Option<&[u8]>) -> Run {
             let _ = w.write_all(&data);
         });
     }
-    let out = child.wait_with_output().unwrap();
+    // A bounded wait (the pipes are drained on threads meanwhile).
+    let (out, err) = crate::procs::drain(&mut child);
+    let status = crate::procs::wait_bounded(&mut child, crate::procs::PATIENCE);
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
     }
 }
 

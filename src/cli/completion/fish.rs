@@ -173,9 +173,8 @@ mod tests {
     #[test]
     fn fish_script_parses_when_fish_is_installed() {
         let path = std::env::temp_dir().join(format!("plasmite-fish-{}", std::process::id()));
-        if std::fs::write(&path, render()).is_err() {
-            return;
-        }
+        std::fs::write(&path, render())
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         let out = Command::new("fish").arg("--no-execute").arg(&path).output();
         let _ = std::fs::remove_file(&path);
         match out {
@@ -191,9 +190,8 @@ mod tests {
     #[test]
     fn fish_offers_match_the_tables_when_fish_is_installed() {
         let path = std::env::temp_dir().join(format!("plasmite-fish-fn-{}", std::process::id()));
-        if std::fs::write(&path, render()).is_err() {
-            return;
-        }
+        std::fs::write(&path, render())
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         let cases: &[(&str, &[&str])] = &[
             ("pls pe", &["peek"]),
             ("pls peek --format ", &["jsonl", "pretty"]),

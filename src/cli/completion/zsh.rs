@@ -143,9 +143,8 @@ mod tests {
     #[test]
     fn zsh_script_parses_when_zsh_is_installed() {
         let path = std::env::temp_dir().join(format!("plasmite-zsh-{}", std::process::id()));
-        if std::fs::write(&path, render()).is_err() {
-            return;
-        }
+        std::fs::write(&path, render())
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         let out = Command::new("zsh").arg("-n").arg(&path).output();
         let _ = std::fs::remove_file(&path);
         match out {
