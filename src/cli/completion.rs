@@ -72,7 +72,11 @@ fn contexts() -> Vec<Context> {
                 .iter()
                 .map(|&s| (s, "shell"))
                 .collect(),
-            CommandId::Help => top.clone(),
+            CommandId::Help => top
+                .iter()
+                .copied()
+                .chain([(crate::cli::help::WHERE_TOPIC, "The --where filter language")])
+                .collect(),
             _ => Vec::new(),
         };
         let files = spec
@@ -287,6 +291,8 @@ mod tests {
             (&["pls", "serve", "--bind", "x", ""], &[]),
             (&["pls", "pool", "create", "a", "Cargo.t"], &["Cargo.toml"]),
             (&["pls", "completion", ""], &["bash", "zsh", "fish"]),
+            (&["pls", "help", "w"], &["where"]),
+            (&["pls", "pool", "list", "--j"], &["--json"]),
             (&["pls", "peek", "--for"], &["--format"]),
             (&["pls", "peek", "--format", ""], &["jsonl", "pretty"]),
             (&["pls", "peek", "--format", "=", ""], &["jsonl", "pretty"]),
