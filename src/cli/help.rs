@@ -222,6 +222,7 @@ mod tests {
             "-V, --version",
             "-h, --help",
             "[values: auto, always, never]",
+            "(default: ~/.plasmite/pools)",
         ] {
             assert!(top.contains(needle), "{needle}\n{top}");
         }
