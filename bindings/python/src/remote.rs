@@ -224,7 +224,13 @@ impl RemotePool {
 
     /// Follows the pool from `since` (inclusive; the live edge when `None`).
     pub fn tail(&self, since: Option<u64>) -> Result<RemoteTail> {
-        let mut follow = Follow::new(Remote::new(&self.url, &self.opts)?, since);
+        // The live edge is taken now, not when the thread's first stream reaches the server, so a
+        // message appended right after `tail()` returns is delivered (as a local tail would).
+        let since = match since {
+            Some(s) => s,
+            None => edge_of(&self.remote.info()?),
+        };
+        let mut follow = Follow::new(Remote::new(&self.url, &self.opts)?, Some(since));
         let (tx, rx) = sync_channel(TAIL_CHANNEL_EVENTS);
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
@@ -273,6 +279,14 @@ impl RemoteTail {
             Err(RecvTimeoutError::Disconnected) => Ok(Got::Ended),
         }
     }
+}
+
+/// The seq after the newest message of a pool object (1 when the pool is empty).
+fn edge_of(info: &serde_json::Value) -> u64 {
+    info.get("bounds")
+        .and_then(|b| b.get("newest"))
+        .and_then(serde_json::Value::as_u64)
+        .map_or(1, |n| n + 1)
 }
 
 fn poisoned() -> Error {

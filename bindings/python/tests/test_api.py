@@ -137,6 +137,16 @@ def test_tail_from_the_edge_sees_later_appends(door: Door) -> None:
     timer.join()
 
 
+def test_tail_from_the_edge_starts_when_tail_returns(door: Door) -> None:
+    p = door.client.create_pool("p", MIB)
+    p.append("before")
+    for round in range(5):
+        t = p.tail(max=2, timeout=30)
+        first = p.append({"round": round, "k": 0}).seq
+        p.append({"round": round, "k": 1})
+        assert [m.seq for m in t] == [first, first + 1]
+
+
 def test_tail_reports_a_lapped_reader_as_lost(door: Door) -> None:
     p = door.client.create_pool("small", 64 * 1024)
     for i in range(5000):
