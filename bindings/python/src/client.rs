@@ -71,7 +71,9 @@ impl Client {
         py: Python<'_>,
         r: &Bound<'_, PyAny>,
         how: impl Fn(&plasmite::Client, &PoolRef) -> plasmite::Result<plasmite::Pool>,
-        remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<crate::remote::RemotePool> + Send + Sync,
+        remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<crate::remote::RemotePool>
+            + Send
+            + Sync,
     ) -> PyResult<Pool> {
         let r = pool_ref(r)?;
         match &self.kind {
@@ -108,7 +110,9 @@ impl Client {
             }
         }
         if token.is_some() || tls_ca.is_some() {
-            return Err(usage("token and tls_ca only apply to a server URL (http:// or https://)"));
+            return Err(usage(
+                "token and tls_ca only apply to a server URL (http:// or https://)",
+            ));
         }
         let dir = match pool_dir {
             Some(d) => d.extract::<PathBuf>().map_err(|_| {
@@ -161,9 +165,7 @@ impl Client {
             |rc, n| match rc.open_pool(n) {
                 Err(e) if e.kind() == plasmite::ErrorKind::NotFound => {
                     match rc.create_pool(n, size) {
-                        Err(e) if e.kind() == plasmite::ErrorKind::AlreadyExists => {
-                            rc.open_pool(n)
-                        }
+                        Err(e) if e.kind() == plasmite::ErrorKind::AlreadyExists => rc.open_pool(n),
                         other => other,
                     }
                 }

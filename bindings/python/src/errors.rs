@@ -24,9 +24,7 @@ fn class_name(kind: ErrorKind) -> &'static str {
 }
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
-    let module = ERRORS.get_or_try_init(py, || {
-        py.import("plasmite._errors").map(Bound::unbind)
-    })?;
+    let module = ERRORS.get_or_try_init(py, || py.import("plasmite._errors").map(Bound::unbind))?;
     let cls = module.bind(py).getattr(class_name(e.kind()))?;
     let kw = PyDict::new(py);
     kw.set_item("kind", e.kind().as_str())?;
@@ -41,7 +39,9 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
 /// The Python exception for `e` (a `RuntimeError` only if the error classes cannot be imported).
 pub fn to_py(py: Python<'_>, e: &Error) -> PyErr {
     build(py, e).unwrap_or_else(|why| {
-        PyRuntimeError::new_err(format!("{e} (and the plasmite error classes failed: {why})"))
+        PyRuntimeError::new_err(format!(
+            "{e} (and the plasmite error classes failed: {why})"
+        ))
     })
 }
 

@@ -41,7 +41,12 @@ impl Message {
     /// From a borrowed message in a tail's buffer (one copy: into the `bytes` object).
     pub fn from_ref(py: Python<'_>, m: &plasmite::api::MessageRef<'_>) -> Message {
         let data = PyBytes::new(py, m.data().as_bytes()).unbind();
-        Message::new(m.seq(), m.time_ns(), m.tags().map(str::to_owned).collect(), data)
+        Message::new(
+            m.seq(),
+            m.time_ns(),
+            m.tags().map(str::to_owned).collect(),
+            data,
+        )
     }
 }
 

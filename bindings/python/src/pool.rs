@@ -16,7 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// How far an append is made durable before it returns.
-#[pyclass(eq, eq_int, frozen, from_py_object, module = "plasmite", name = "Durability")]
+#[pyclass(
+    eq,
+    eq_int,
+    frozen,
+    from_py_object,
+    module = "plasmite",
+    name = "Durability"
+)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum PyDurability {
@@ -65,7 +72,10 @@ impl Pool {
     }
 
     fn handle(&self) -> PyResult<Handle> {
-        let h = self.handle.read().map_err(|_| usage("the pool handle is poisoned"))?;
+        let h = self
+            .handle
+            .read()
+            .map_err(|_| usage("the pool handle is poisoned"))?;
         h.clone()
             .ok_or_else(|| usage(format!("the pool {:?} was closed", self.name)))
     }
@@ -80,7 +90,9 @@ fn json_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [
         return Ok(std::borrow::Cow::Owned(b.to_vec()));
     }
     if let Ok(s) = data.cast::<PyString>() {
-        let text = s.to_cow().map_err(|_| usage("the str holds a lone surrogate"))?;
+        let text = s
+            .to_cow()
+            .map_err(|_| usage("the str holds a lone surrogate"))?;
         return Ok(std::borrow::Cow::Owned(text.into_owned().into_bytes()));
     }
     Err(usage(format!(
@@ -227,7 +239,10 @@ impl Pool {
     /// Drops the handle; later calls on it (and on its tails) raise `UsageError`.
     fn close(&self) -> PyResult<()> {
         self.closed.store(true, Ordering::SeqCst);
-        let mut h = self.handle.write().map_err(|_| usage("the pool handle is poisoned"))?;
+        let mut h = self
+            .handle
+            .write()
+            .map_err(|_| usage("the pool handle is poisoned"))?;
         *h = None;
         Ok(())
     }

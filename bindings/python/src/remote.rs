@@ -175,7 +175,11 @@ impl RemoteClient {
     /// `POST /v0/pools/open`.
     pub fn open_pool(&self, name: &str) -> Result<RemotePool> {
         let body = serde_json::json!({ "pool": name });
-        self.call("POST", "/v0/pools/open", Some(body.to_string().into_bytes()))?;
+        self.call(
+            "POST",
+            "/v0/pools/open",
+            Some(body.to_string().into_bytes()),
+        )?;
         self.pool_handle(name)
     }
 
@@ -184,7 +188,10 @@ impl RemoteClient {
         let mut v = self.call("GET", "/v0/pools", None)?;
         match v.get_mut("pools").map(serde_json::Value::take) {
             Some(serde_json::Value::Array(a)) => Ok(a),
-            _ => Err(Error::new(ErrorKind::Io, "the server's pool list has no pools array")),
+            _ => Err(Error::new(
+                ErrorKind::Io,
+                "the server's pool list has no pools array",
+            )),
         }
     }
 
@@ -273,7 +280,12 @@ impl RemoteTail {
 
     /// The next event, waiting at most `wait`.
     pub fn next_within(&mut self, wait: Duration) -> Result<Got> {
-        match self.rx.get_mut().map_err(|_| poisoned())?.recv_timeout(wait) {
+        match self
+            .rx
+            .get_mut()
+            .map_err(|_| poisoned())?
+            .recv_timeout(wait)
+        {
             Ok(ev) => ev.map(Got::Event),
             Err(RecvTimeoutError::Timeout) => Ok(Got::Nothing),
             Err(RecvTimeoutError::Disconnected) => Ok(Got::Ended),

@@ -26,7 +26,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(50);
 pub enum Source {
     Local {
         pool: plasmite::Pool,
-        tail: plasmite::Tail,
+        tail: Box<plasmite::Tail>,
     },
     Remote(RemoteTail),
 }
@@ -68,7 +68,7 @@ fn has_tags<'a, I: Iterator<Item = &'a str>>(wanted: &[String], have: impl Fn() 
 
 impl Source {
     pub fn local(pool: plasmite::Pool, since: Option<u64>) -> Result<Source> {
-        let tail = pool.tail(start_options(since))?;
+        let tail = Box::new(pool.tail(start_options(since))?);
         Ok(Source::Local { pool, tail })
     }
 
@@ -91,7 +91,9 @@ impl Source {
                 }
             }
             Source::Remote(r) => match r.try_next().map_err(err)? {
-                Got::Event(RemoteEvent::Message(m)) if has_tags(tags, || m.tags.iter().map(String::as_str)) => {
+                Got::Event(RemoteEvent::Message(m))
+                    if has_tags(tags, || m.tags.iter().map(String::as_str)) =>
+                {
                     Ok(Now::Message(Message::from_core(py, &m)))
                 }
                 Got::Event(RemoteEvent::Message(_)) => Ok(Now::Lost(0)),
@@ -113,7 +115,7 @@ impl Source {
                     Some(Err(e)) => Err(e),
                     None => match tail.end() {
                         Some(TailEnd::Timeout) => {
-                            *tail = pool.tail(start_options(Some(tail.next_seq())))?;
+                            **tail = pool.tail(start_options(Some(tail.next_seq())))?;
                             Ok(Owned::Nothing)
                         }
                         Some(_) => Ok(Owned::Ended),
@@ -200,7 +202,9 @@ impl Tail {
             let got = py.detach(|| src.wait(until));
             py.check_signals()?;
             match got.map_err(err)? {
-                Owned::Message(m) if has_tags(&self.spec.tags, || m.tags.iter().map(String::as_str)) => {
+                Owned::Message(m)
+                    if has_tags(&self.spec.tags, || m.tags.iter().map(String::as_str)) =>
+                {
                     let m = Message::from_core(py, &m);
                     return Ok(self.delivered(m));
                 }

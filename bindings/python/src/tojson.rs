@@ -48,9 +48,9 @@ fn write_at(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> Result<(),
             if i > 0 {
                 out.push(b',');
             }
-            let k = k.cast::<PyString>().map_err(|_| {
-                format!("dict keys must be str, not {}", type_name(&k))
-            })?;
+            let k = k
+                .cast::<PyString>()
+                .map_err(|_| format!("dict keys must be str, not {}", type_name(&k)))?;
             write_str(k, out)?;
             out.push(b':');
             write_at(&item, out, depth + 1)?;
