@@ -263,3 +263,15 @@ def test_module_surface() -> None:
     for name in plasmite.__all__:
         assert hasattr(plasmite, name), name
     assert os.path.exists(os.path.join(os.path.dirname(plasmite.__file__), "py.typed"))
+
+
+def test_tail_close_ends_the_iterator(door: Door) -> None:
+    p = door.client.create_pool("p", MIB)
+    p.append(1)
+    p.append(2)
+    t = p.tail(since_seq=1, timeout=30)
+    assert next(t).seq == 1
+    t.close()
+    with pytest.raises(StopIteration):
+        next(t)
+    assert iter(t) is t
