@@ -211,17 +211,53 @@ def check_error(e: plasmite.PlasmiteError, want: Dict[str, Any], where: str, ski
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m.stem for m in MANIFESTS])
 @pytest.mark.parametrize("kind", ["local", "remote"])
 def test_manifest(manifest: Path, kind: str, tmp_path: Path) -> None:
-    doc = json.loads(manifest.read_text())
-    assert doc.get("conformance") == 0, f"{manifest.name}: unsupported format version {doc.get('conformance')}"
+    run_manifest(manifest.name, json.loads(manifest.read_text()), kind, tmp_path)
+
+
+# The ops basics.json does not use yet, so the runner's own code for them is exercised too.
+RUNNER_SELF_TEST = {
+    "conformance": 0,
+    "name": "runner-self-test",
+    "steps": [
+        {"op": "create", "pool": "w", "size_bytes": 1048576},
+        {"op": "append_many", "pool": "w", "count": 5, "data": {"k": "v"}, "expect": {"first_seq": 1, "last_seq": 5}},
+        {"op": "get", "pool": "w", "seq": 5, "expect": {"data": {"k": "v", "i": 4}}},
+        {"op": "writers", "pool": "w", "processes": 2, "messages": 20,
+         "expect": {"seqs_distinct": True, "seqs_contiguous": True, "count": 45}},
+        {"op": "tail", "pool": "w", "since_seq": 44, "timeout_ms": 200, "expect": {"messages": [{"seq": 44}, {"seq": 45}], "lost": 0}},
+        {"op": "close", "pool": "w"},
+        {"op": "chmod", "pool": "w", "mode": 420},
+        {"op": "info", "pool": "w", "expect": {"message_count": 45}},
+        {"op": "create", "pool": "t", "size_bytes": 1048576},
+        {"op": "close", "pool": "t"},
+        {"op": "truncate", "pool": "t", "length": 100},
+        {"op": "open", "pool": "t", "error": {"kind": "Corrupt"}},
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", ["local", "remote"])
+def test_runner_ops(kind: str, tmp_path: Path) -> None:
+    run_manifest("runner-self-test", RUNNER_SELF_TEST, kind, tmp_path)
+
+
+def test_runner_refuses_an_unknown_op(tmp_path: Path) -> None:
+    doc = {"conformance": 0, "name": "x", "steps": [{"op": "teleport"}]}
+    with pytest.raises(AssertionError, match="unknown conformance op 'teleport'"):
+        run_manifest("x", doc, "local", tmp_path)
+
+
+def run_manifest(name: str, doc: Dict[str, Any], kind: str, tmp_path: Path) -> None:
+    assert doc.get("conformance") == 0, f"{name}: unsupported format version {doc.get('conformance')}"
     door = open_door(kind, tmp_path)
     try:
         runner = Runner(door)
         for i, step in enumerate(doc["steps"]):
-            where = f"{manifest.name} step {i + 1} ({step['op']})"
+            where = f"{name} step {i + 1} ({step['op']})"
             if "error" in step:
                 with pytest.raises(plasmite.PlasmiteError) as ei:
                     runner.run(step)
-                skip = tuple(f for (m, n, f) in KNOWN_REMOTE_GAPS if kind == "remote" and (m, n) == (manifest.name, i + 1))
+                skip = tuple(f for (m, n, f) in KNOWN_REMOTE_GAPS if kind == "remote" and (m, n) == (name, i + 1))
                 check_error(ei.value, step["error"], where, skip)
             else:
                 try:
