@@ -1,0 +1,236 @@
+//! `Client`: pool lifecycle in a pool directory (the Rust API's `Client`), or on a server when the
+//! argument is an `http(s)://` URL (the adapter in `remote.rs`). Refs: a `str` follows the CLI's rule
+//! (a name, a path when it contains `/`, a URI when it contains `://`), an `os.PathLike` is a path. A
+//! local client refuses URIs, a remote client takes names only; both with `UsageError`.
+
+use crate::errors::{err, usage};
+use crate::pool::{local_info, value_to_py, Handle, Pool};
+use crate::remote::{is_server_url, RemoteClient};
+use plasmite::api::PoolRef;
+use plasmite::limits::POOL_SIZE_BYTES_DEFAULT;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+enum Kind {
+    Local(plasmite::Client),
+    Remote(Arc<RemoteClient>),
+}
+
+/// Entry point: a pool directory (default `~/.plasmite/pools`) or a server URL.
+#[pyclass(frozen, module = "plasmite", name = "Client")]
+pub struct Client {
+    kind: Kind,
+}
+
+fn pool_ref(r: &Bound<'_, PyAny>) -> PyResult<PoolRef> {
+    if let Ok(s) = r.cast::<PyString>() {
+        return Ok(PoolRef::parse(&s.to_cow()?));
+    }
+    match r.extract::<PathBuf>() {
+        Ok(p) => Ok(PoolRef::path(p)),
+        Err(_) => Err(usage(format!(
+            "a pool ref is a str or an os.PathLike, not {}",
+            r.get_type().name()?
+        ))),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+impl Client {
+    fn local_name(c: &plasmite::Client, r: &PoolRef) -> PyResult<String> {
+        Ok(match r {
+            PoolRef::Name(n) => n.clone(),
+            _ => file_name(&c.resolve(r).map_err(err)?),
+        })
+    }
+
+    fn remote_name(rc: &RemoteClient, r: &PoolRef) -> PyResult<String> {
+        match r {
+            PoolRef::Name(n) => Ok(n.clone()),
+            PoolRef::Uri(u) => u
+                .strip_prefix(rc.base())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .map(str::to_owned)
+                .ok_or_else(|| usage(format!("{u:?} is not a pool of {}", rc.base()))),
+            PoolRef::Path(p) => Err(usage(format!(
+                "a remote client takes pool names, not the path {}",
+                p.display()
+            ))),
+        }
+    }
+
+    fn open_with(
+        &self,
+        py: Python<'_>,
+        r: &Bound<'_, PyAny>,
+        how: impl Fn(&plasmite::Client, &PoolRef) -> plasmite::Result<plasmite::Pool>,
+        remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<crate::remote::RemotePool>
+            + Send
+            + Sync,
+    ) -> PyResult<Pool> {
+        let r = pool_ref(r)?;
+        match &self.kind {
+            Kind::Local(c) => {
+                let name = Self::local_name(c, &r)?;
+                let p = how(c, &r).map_err(err)?;
+                Ok(Pool::new(name, Handle::Local(p)))
+            }
+            Kind::Remote(rc) => {
+                let name = Self::remote_name(rc, &r)?;
+                let p = py.detach(|| remote(rc, &name)).map_err(err)?;
+                Ok(Pool::new(name, Handle::Remote(Arc::new(p))))
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (pool_dir = None, *, token = None, tls_ca = None))]
+    fn new(
+        pool_dir: Option<&Bound<'_, PyAny>>,
+        token: Option<String>,
+        tls_ca: Option<PathBuf>,
+    ) -> PyResult<Client> {
+        if let Some(s) = pool_dir.and_then(|d| d.cast::<PyString>().ok()) {
+            let s = s.to_cow()?;
+            if is_server_url(&s) {
+                let rc = RemoteClient::new(&s, token, tls_ca).map_err(err)?;
+                return Ok(Client {
+                    kind: Kind::Remote(Arc::new(rc)),
+                });
+            }
+        }
+        if token.is_some() || tls_ca.is_some() {
+            return Err(usage(
+                "token and tls_ca only apply to a server URL (http:// or https://)",
+            ));
+        }
+        let dir = match pool_dir {
+            Some(d) => d.extract::<PathBuf>().map_err(|_| {
+                usage("pool_dir is a str, an os.PathLike or an http(s):// server URL")
+            })?,
+            None => plasmite::Client::default_dir().map_err(err)?,
+        };
+        Ok(Client {
+            kind: Kind::Local(plasmite::Client::new(dir)),
+        })
+    }
+
+    /// The pool directory (local) or the server URL (remote).
+    #[getter]
+    fn pool_dir(&self) -> String {
+        match &self.kind {
+            Kind::Local(c) => c.dir().display().to_string(),
+            Kind::Remote(rc) => rc.base().to_owned(),
+        }
+    }
+
+    /// Whether this client talks to a server.
+    #[getter]
+    fn is_remote(&self) -> bool {
+        matches!(self.kind, Kind::Remote(_))
+    }
+
+    /// Creates a pool of `size` bytes (`AlreadyExistsError` if there is one).
+    fn create_pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>, size: u64) -> PyResult<Pool> {
+        self.open_with(
+            py,
+            r,
+            |c, r| c.create_pool(r, size),
+            |rc, n| rc.create_pool(n, size),
+        )
+    }
+
+    /// Opens an existing pool (`NotFoundError` when missing).
+    fn open_pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>) -> PyResult<Pool> {
+        self.open_with(py, r, |c, r| c.open_pool(r), |rc, n| rc.open_pool(n))
+    }
+
+    /// Opens a pool, creating it with `size` bytes when missing.
+    #[pyo3(signature = (r, size = POOL_SIZE_BYTES_DEFAULT))]
+    fn pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>, size: u64) -> PyResult<Pool> {
+        self.open_with(
+            py,
+            r,
+            |c, r| c.open_or_create_pool(r, size),
+            |rc, n| match rc.open_pool(n) {
+                Err(e) if e.kind() == plasmite::ErrorKind::NotFound => {
+                    match rc.create_pool(n, size) {
+                        Err(e) if e.kind() == plasmite::ErrorKind::AlreadyExists => rc.open_pool(n),
+                        other => other,
+                    }
+                }
+                other => other,
+            },
+        )
+    }
+
+    /// Every pool as its info object, sorted by name; an unreadable pool is
+    /// `{"name", "path", "error": {"kind", "message"}}`.
+    fn list_pools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<serde_json::Value> = match &self.kind {
+            Kind::Local(c) => c
+                .list_pools()
+                .map_err(err)?
+                .into_iter()
+                .map(|l| match &l.info {
+                    Ok(i) => local_info(&l.name, i),
+                    Err(e) => serde_json::json!({
+                        "name": l.name,
+                        "path": l.path.display().to_string(),
+                        "error": {"kind": e.kind().as_str(), "message": e.message()},
+                    }),
+                })
+                .collect(),
+            Kind::Remote(rc) => py.detach(|| rc.list_pools()).map_err(err)?,
+        };
+        let out = PyList::empty(py);
+        for v in &items {
+            out.append(value_to_py(py, v)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The info object of a pool (as `Pool.info()`).
+    fn pool_info(&self, py: Python<'_>, r: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let r = pool_ref(r)?;
+        let v = match &self.kind {
+            Kind::Local(c) => {
+                let name = Self::local_name(c, &r)?;
+                c.pool_info(&r).map(|i| local_info(&name, &i))
+            }
+            Kind::Remote(rc) => {
+                let name = Self::remote_name(rc, &r)?;
+                py.detach(|| rc.pool_info(&name))
+            }
+        }
+        .map_err(err)?;
+        value_to_py(py, &v)
+    }
+
+    /// Deletes a pool (`BusyError` while a writer holds it, `NotFoundError` when missing).
+    fn delete_pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>) -> PyResult<()> {
+        let r = pool_ref(r)?;
+        match &self.kind {
+            Kind::Local(c) => c.delete_pool(&r),
+            Kind::Remote(rc) => {
+                let name = Self::remote_name(rc, &r)?;
+                py.detach(|| rc.delete_pool(&name))
+            }
+        }
+        .map_err(err)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Client({:?})", self.pool_dir())
+    }
+}

@@ -1,0 +1,35 @@
+//! The Python extension `plasmite._plasmite` (PyO3, abi3 for CPython >= 3.9), re-exported by the
+//! `plasmite` package (`python/plasmite/__init__.py`). Module map:
+//!
+//! - `client`: `Client` (local pool directory or server URL), pool refs, lifecycle calls.
+//! - `pool`: `Pool` (append, append_json, get, info, tail, close) and `Durability`.
+//! - `message`: `Message` (seq, time, tags, data decoded lazily, data_json bytes).
+//! - `tail`: `Tail`, the blocking iterator (GIL released while waiting, signals checked).
+//! - `remote`: the one adapter over the core's HTTP client (to be switched to the core's
+//!   local-or-remote handle).
+//! - `tojson`: Python values to compact JSON text.
+//! - `errors`: `plasmite::Error` to the exception class of its kind (`python/plasmite/_errors.py`).
+//!
+//! No `unsafe` here: PyO3 is the FFI boundary.
+#![deny(unsafe_code)]
+
+mod client;
+mod errors;
+mod message;
+mod pool;
+mod remote;
+mod tail;
+mod tojson;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _plasmite(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::Client>()?;
+    m.add_class::<pool::Pool>()?;
+    m.add_class::<pool::PyDurability>()?;
+    m.add_class::<message::Message>()?;
+    m.add_class::<tail::Tail>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
