@@ -5,6 +5,7 @@ mod cli_basic;
 mod cli_ingest;
 mod cli_peek;
 mod cli_tty;
+mod conformance;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
