@@ -2,9 +2,9 @@
 //!
 //! A client is immutable after `plsm_client_new`, so any number of threads may use one at once.
 
-use crate::error::{guard, plsm_error_t};
-use crate::ffi::{check_out, plsm_buf_t, ref_arg, str_arg, write_json, write_out};
-use crate::pool::{info_json, plsm_pool_t};
+use super::error::{guard, plsm_error_t};
+use super::ffi::{check_out, plsm_buf_t, ref_arg, str_arg, write_json, write_out};
+use super::pool::{info_json, plsm_pool_t};
 use plasmite::api::{Client, Pool};
 use std::ffi::c_char;
 
@@ -113,10 +113,12 @@ pub unsafe extern "C" fn plsm_client_open_pool(
         check_out(out, "out")?;
         // SAFETY: forwarded contract for each argument.
         let (c, r) = unsafe { (client_arg(client)?, ref_arg(ref_kind, pool_ref)?) };
-        if flags & !crate::pool::OPEN_FLAGS_ALL != 0 {
-            return Err(plasmite::Error::usage(format!("unknown open flags {flags:#x}")));
+        if flags & !super::pool::OPEN_FLAGS_ALL != 0 {
+            return Err(plasmite::Error::usage(format!(
+                "unknown open flags {flags:#x}"
+            )));
         }
-        let pool = if flags & crate::pool::OPEN_READ_ONLY != 0 {
+        let pool = if flags & super::pool::OPEN_READ_ONLY != 0 {
             Pool::open_path_read_only(&c.resolve(&r)?)?
         } else {
             c.open_pool(&r)?
@@ -169,7 +171,7 @@ pub unsafe extern "C" fn plsm_client_list_pools(
             .list_pools()?
             .into_iter()
             .map(|entry| match &entry.info {
-                Ok(info) => crate::pool::with_name(info.to_json(), &entry.name),
+                Ok(info) => super::pool::with_name(info.to_json(), &entry.name),
                 Err(e) => serde_json::json!({
                     "name": entry.name,
                     "path": entry.path.display().to_string(),

@@ -4,7 +4,7 @@
 //! Every reader returns `Usage` for a NULL that is not allowed, so no exported function dereferences
 //! an unchecked pointer.
 
-use crate::error::null_arg;
+use super::error::null_arg;
 use plasmite::api::{Durability, PoolRef};
 use plasmite::Error;
 use std::ffi::{c_char, CStr};

@@ -2,8 +2,8 @@
 //! point into. Owned messages (append, get, clone) are one heap block each; a stream keeps one block
 //! and refills it for every message, reusing its buffers.
 
-use crate::error::{c_string, guard, plsm_error_t};
-use crate::ffi::{check_out, plsm_buf_t, write_out};
+use super::error::{c_string, guard, plsm_error_t};
+use super::ffi::{check_out, plsm_buf_t, write_out};
 use plasmite::api::{write_envelope, Message};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;

@@ -3,11 +3,11 @@
 //! The Rust `Pool` is `Send + Sync` and serializes appends itself, so one handle may be used by any
 //! number of threads at once.
 
-use crate::error::{c_string, guard, plsm_error_t};
-use crate::ffi::{
+use super::error::{c_string, guard, plsm_error_t};
+use super::ffi::{
     bytes_arg, check_out, durability_arg, plsm_buf_t, tags_arg, write_json, write_out,
 };
-use crate::message::{plsm_message_t, MessageBlock};
+use super::message::{plsm_message_t, MessageBlock};
 use plasmite::api::Pool;
 use std::ffi::{c_char, CString};
 use std::ptr;

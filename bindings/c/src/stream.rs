@@ -11,10 +11,10 @@
 //!   would have delivered next, so a timeout loses nothing. The replacement's canceller is installed
 //!   under the same lock `cancel` takes, and the flag is checked after, so no cancel is lost.
 
-use crate::error::{guard, plsm_error_t};
-use crate::ffi::{check_out, tags_arg, write_out};
-use crate::message::{plsm_message_t, MessageBlock};
-use crate::pool::{pool_arg, plsm_pool_t};
+use super::error::{guard, plsm_error_t};
+use super::ffi::{check_out, tags_arg, write_out};
+use super::message::{plsm_message_t, MessageBlock};
+use super::pool::{plsm_pool_t, pool_arg};
 use plasmite::api::{Canceller, Pool, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
 use plasmite::{Error, ErrorKind};
 use std::sync::atomic::{AtomicBool, Ordering};
