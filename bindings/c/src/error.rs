@@ -124,7 +124,9 @@ pub fn null_arg(name: &str) -> Error {
 
 /// Runs an exported function's body: catches a panic (reported as `Internal`), writes `*err` (the
 /// error on failure, NULL on success) when `err` is not NULL, and returns the status code.
-pub fn guard(err: *mut *mut plsm_error_t, body: impl FnOnce() -> Result<(), Error>) -> i32 {
+/// Crate-private: its callers are the exported functions, whose contract makes `err` NULL or
+/// writable.
+pub(crate) fn guard(err: *mut *mut plsm_error_t, body: impl FnOnce() -> Result<(), Error>) -> i32 {
     let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()

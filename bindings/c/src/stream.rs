@@ -66,15 +66,26 @@ pub struct plsm_stream_t {
     inner: Mutex<Inner>,
 }
 
+/// Checked tail options.
+struct Config {
+    start: TailStart,
+    max: Option<u64>,
+    timeout: Option<Duration>,
+    tags: Vec<String>,
+}
+
 /// The options C passed, checked (NULL means all defaults).
 ///
 /// # Safety
 /// `opts` is NULL or points to `opts.struct_size` readable bytes.
-unsafe fn options_arg(
-    opts: *const plsm_tail_options_t,
-) -> Result<(TailStart, Option<u64>, Option<Duration>, Vec<String>), Error> {
+unsafe fn options_arg(opts: *const plsm_tail_options_t) -> Result<Config, Error> {
     if opts.is_null() {
-        return Ok((TailStart::Edge, None, None, Vec::new()));
+        return Ok(Config {
+            start: TailStart::Edge,
+            max: None,
+            timeout: None,
+            tags: Vec::new(),
+        });
     }
     // SAFETY: non-null; the first field of every version is the u32 struct_size.
     let size = unsafe { opts.cast::<u32>().read_unaligned() } as usize;
@@ -101,12 +112,12 @@ unsafe fn options_arg(
         0 => TailStart::Edge,
         s => TailStart::Since(s),
     };
-    Ok((
+    Ok(Config {
         start,
-        (o.max > 0).then_some(o.max),
-        (o.timeout_ms > 0).then(|| Duration::from_millis(o.timeout_ms)),
-        tags.into_iter().map(str::to_owned).collect(),
-    ))
+        max: (o.max > 0).then_some(o.max),
+        timeout: (o.timeout_ms > 0).then(|| Duration::from_millis(o.timeout_ms)),
+        tags: tags.into_iter().map(str::to_owned).collect(),
+    })
 }
 
 /// Starts a tail.
@@ -123,9 +134,9 @@ pub unsafe extern "C" fn plsm_pool_tail(
     guard(err, || {
         check_out(out, "out")?;
         // SAFETY: forwarded contract for each argument.
-        let (p, (start, max, timeout, tags)) = unsafe { (pool_arg(pool)?, options_arg(opts)?) };
+        let (p, cfg) = unsafe { (pool_arg(pool)?, options_arg(opts)?) };
         let tail = p.tail(TailOptions {
-            start,
+            start: cfg.start,
             ..TailOptions::default()
         })?;
         let shared = Arc::new(Shared {
@@ -137,9 +148,9 @@ pub unsafe extern "C" fn plsm_pool_tail(
             inner: Mutex::new(Inner {
                 pool: p.clone(),
                 tail,
-                tags,
-                max,
-                timeout,
+                tags: cfg.tags,
+                max: cfg.max,
+                timeout: cfg.timeout,
                 delivered: 0,
                 done: None,
                 msg: MessageBlock::new(),
