@@ -209,7 +209,8 @@ int32_t plsm_pool_tail(const plsm_pool_t *pool, const plsm_tail_options_t *opts,
 /* Waits for the next event. On PLSM_OK, *out_event is a PLSM_EVENT_*; for MESSAGE *out_msg points to a
  * message owned by the stream, valid until the next call on this stream (plsm_message_clone keeps it);
  * for LOST *out_lost is the count. out_msg and out_lost may be NULL. A failure (e.g. Corrupt for a
- * damaged message) does not end the stream: the next call carries on after the damage. */
+ * damaged message) does not end the stream: the next call carries on after the damage.
+ * Call it from one thread at a time (plsm_stream_cancel may come from any thread). */
 int32_t plsm_stream_next(plsm_stream_t *stream, int32_t *out_event,
                          const plsm_message_t **out_msg, uint64_t *out_lost, plsm_error_t **err);
 
