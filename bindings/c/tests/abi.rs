@@ -379,3 +379,82 @@ fn every_conformance_manifest_passes_through_the_c_abi() {
     assert!(manifests.len() >= 6, "{} manifests", manifests.len());
     assert!(steps >= 60, "{steps} steps");
 }
+
+#[test]
+fn a_panic_inside_a_call_is_reported_as_internal_not_unwound_into_c() {
+    let mut err: *mut plsm_error_t = ptr::null_mut();
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let rc = abi::error::guard(&mut err, || panic!("deliberate"));
+    std::panic::set_hook(prev);
+    assert_eq!(rc, 8);
+    assert!(!err.is_null());
+    // SAFETY: a fresh error from the guard, read then freed once.
+    unsafe {
+        assert_eq!((*err).kind, 8);
+        let msg = CStr::from_ptr((*err).message)
+            .to_string_lossy()
+            .into_owned();
+        assert!(msg.contains("deliberate"), "{msg}");
+        plsm_error_free(err);
+    }
+}
+
+#[test]
+fn struct_layouts_match_the_header() {
+    // The same numbers are _Static_asserted in tests/test_abi.c against plasmite.h.
+    assert_eq!(std::mem::size_of::<plsm_tail_options_t>(), 48);
+    assert_eq!(std::mem::size_of::<plsm_message_t>(), 48);
+    assert_eq!(std::mem::size_of::<plsm_error_t>(), 48);
+    assert_eq!(std::mem::size_of::<plsm_buf_t>(), 16);
+    assert_eq!(std::mem::offset_of!(plsm_error_t, message), 8);
+    assert_eq!(std::mem::offset_of!(plsm_error_t, seq), 32);
+    assert_eq!(std::mem::offset_of!(plsm_message_t, tags), 32);
+    assert_eq!(std::mem::offset_of!(plsm_tail_options_t, tags), 32);
+}
+
+#[test]
+fn tail_options_grow_by_struct_size_and_refuse_unknown_settings() {
+    let tmp = std::env::temp_dir().join(format!("plasmite-c-opts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut api = CAbi::new(&tmp);
+    api.create(&Ref::Name("p".into()), 65536).expect("create");
+    let pool = api.pools[&Ref::Name("p".into()).key()];
+    /// A caller compiled against a later header: our struct plus one more field.
+    #[repr(C)]
+    struct Newer {
+        base: plsm_tail_options_t,
+        extra: u64,
+    }
+    let mut o = Newer {
+        base: plsm_tail_options_t {
+            struct_size: std::mem::size_of::<Newer>() as u32,
+            flags: 0,
+            since_seq: 1,
+            max: 0,
+            timeout_ms: 10,
+            tags: ptr::null(),
+            tag_count: 0,
+        },
+        extra: 0,
+    };
+    let tail = |o: &Newer| {
+        let mut s = ptr::null_mut();
+        // SAFETY: live pool; `o` is struct_size readable bytes; writable out-parameter.
+        let r = call(|e| unsafe { plsm_pool_tail(pool, &o.base, &mut s, e) });
+        // SAFETY: NULL or our stream.
+        unsafe { plsm_stream_free(s) };
+        r
+    };
+    assert!(
+        tail(&o).is_ok(),
+        "unknown trailing fields left zero are fine"
+    );
+    o.extra = 1;
+    assert_eq!(tail(&o).unwrap_err().kind, "Usage");
+    o.extra = 0;
+    o.base.struct_size = 40;
+    assert_eq!(tail(&o).unwrap_err().kind, "Usage");
+    drop(api);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

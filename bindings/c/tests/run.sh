@@ -15,8 +15,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cflags=(-std=c11 -Wall -Wextra -Werror -g)
 
-echo "-- test_abi.c (ASan + UBSan)"
+echo "-- the header declares exactly the functions the library exports"
 cargo build -p plasmite-c
+grep -o 'plsm_[a-z_]*(' "$here/include/plasmite.h" | tr -d '(' | sort -u > "$tmp/declared"
+nm -D --defined-only "$target/debug/libplasmite.so" | awk '$2 == "T" && $3 ~ /^plsm_/ {print $3}' | sort -u > "$tmp/exported"
+diff -u "$tmp/declared" "$tmp/exported"
+
+echo "-- test_abi.c (ASan + UBSan)"
 gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all -I"$here/include" \
     "$here/tests/test_abi.c" -L"$target/debug" -lplasmite -lpthread -o "$tmp/test_abi"
 mkdir "$tmp/pools"

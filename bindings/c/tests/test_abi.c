@@ -6,12 +6,23 @@
 #include "plasmite.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+/* Layouts the Rust side asserts too (bindings/c/tests/abi.rs, struct_layouts_match_the_header). */
+_Static_assert(sizeof(plsm_tail_options_t) == 48, "plsm_tail_options_t layout");
+_Static_assert(sizeof(plsm_message_t) == 48, "plsm_message_t layout");
+_Static_assert(sizeof(plsm_error_t) == 48, "plsm_error_t layout");
+_Static_assert(sizeof(plsm_buf_t) == 16, "plsm_buf_t layout");
+_Static_assert(offsetof(plsm_error_t, message) == 8, "plsm_error_t.message");
+_Static_assert(offsetof(plsm_error_t, seq) == 32, "plsm_error_t.seq");
+_Static_assert(offsetof(plsm_message_t, tags) == 32, "plsm_message_t.tags");
+_Static_assert(offsetof(plsm_tail_options_t, tags) == 32, "plsm_tail_options_t.tags");
 
 static int failures;
 #define CHECK(cond)                                                                  \
