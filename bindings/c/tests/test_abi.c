@@ -224,7 +224,7 @@ static void test_error_kinds(plsm_client_t *c, plsm_pool_t *p) {
 #define WRITERS 4
 #define PER_WRITER 500
 
-struct writer_arg { plsm_pool_t *pool; int id; int ok; };
+struct writer_arg { plsm_client_t *client; plsm_pool_t *pool; int id; int ok; };
 struct tail_arg { plsm_stream_t *stream; uint64_t got; uint64_t last_seq; int ordered; int ended_cancelled; };
 
 static void *writer(void *p) {
@@ -233,6 +233,11 @@ static void *writer(void *p) {
     const char *tags[] = {"w"};
     a->ok = 1;
     for (int i = 0; i < PER_WRITER; i++) {
+        if (i % 100 == 0) { /* the shared client, from every writer thread */
+            plsm_buf_t b = {0};
+            if (plsm_client_pool_info(a->client, PLSM_REF_NAME, "threads", &b, NULL) != PLSM_OK) a->ok = 0;
+            plsm_buf_free(&b);
+        }
         int n = snprintf(buf, sizeof buf, "{\"w\":%d,\"i\":%d}", a->id, i);
         if (plsm_pool_append_json(a->pool, buf, (size_t)n, tags, 1, PLSM_DURABILITY_FAST, NULL, NULL) != PLSM_OK)
             a->ok = 0;
@@ -293,7 +298,7 @@ static void test_threads(plsm_client_t *c) {
     pthread_create(&tt, NULL, tailer, &ta);
     pthread_create(&ct, NULL, canceller, &ca);
     for (int i = 0; i < WRITERS; i++) {
-        wa[i] = (struct writer_arg){p, i, 0};
+        wa[i] = (struct writer_arg){c, p, i, 0};
         pthread_create(&wt[i], NULL, writer, &wa[i]);
     }
     for (int i = 0; i < WRITERS; i++) {
