@@ -8,6 +8,7 @@ mod cli_ingest;
 mod cli_peek;
 mod cli_tty;
 mod cli_where;
+mod conformance;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
