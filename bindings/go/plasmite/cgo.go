@@ -437,6 +437,13 @@ func (s *cStream) cancel() {
 	}
 }
 
+// closed reports whether free ran.
+func (s *cStream) closed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.p == nil
+}
+
 func (s *cStream) free() {
 	s.cancel()
 	s.mu.Lock()

@@ -69,6 +69,9 @@ func (p *Pool) TailStream(ctx context.Context, opts TailOptions) (*Stream, error
 // context), Next delivers no message: it returns EventCancelled.
 func (s *Stream) Next() (Event, error) {
 	if s.isCancelled() {
+		if s.s.closed() {
+			return Event{}, closedError("stream")
+		}
 		s.s.cancel()
 		return Event{Kind: EventCancelled}, nil
 	}
