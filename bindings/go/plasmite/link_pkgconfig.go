@@ -2,8 +2,9 @@
 
 package plasmite
 
-// Link flags for an installed libplasmite (`bindings/c/install.sh PREFIX`): pkg-config's `plasmite`
-// package, static flags. Set PKG_CONFIG_PATH=PREFIX/lib/pkgconfig when PREFIX is not a default.
+// Linking through pkg-config's `plasmite` package (bindings/c/install.sh PREFIX writes it; set
+// PKG_CONFIG_PATH=PREFIX/lib/pkgconfig). Its `-lplasmite` picks libplasmite.so when the prefix holds
+// both libraries, so programs built this way need it at run time (LD_LIBRARY_PATH or an rpath).
 
-// #cgo pkg-config: --static plasmite
+// #cgo pkg-config: plasmite
 import "C"

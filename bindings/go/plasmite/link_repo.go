@@ -2,11 +2,12 @@
 
 package plasmite
 
-// Link flags for a build inside the plasmite repository: the header from bindings/c/include and the
-// static libplasmite.a that `cargo build --release -p plasmite-c` leaves in the workspace's
-// target/release. Programs built this way need no shared library at run time. Build with
-// `-tags plasmite_pkgconfig` to use an installed library instead (see link_pkgconfig.go).
+// Static linking (the default): `-l:libplasmite.a` is looked up in the -L directories, first those
+// of CGO_LDFLAGS (e.g. CGO_LDFLAGS=-L$PREFIX/lib for a library installed by bindings/c/install.sh),
+// then the workspace's target/release, where `cargo build --release -p plasmite-c` leaves it. The
+// header comes from CGO_CFLAGS (-I$PREFIX/include) or bindings/c/include. Programs built this way
+// need no shared library at run time. `-tags plasmite_pkgconfig` links through pkg-config instead.
 
 // #cgo CFLAGS: -I${SRCDIR}/../../c/include
-// #cgo LDFLAGS: ${SRCDIR}/../../../target/release/libplasmite.a -lpthread -ldl -lm -lrt -lgcc_s
+// #cgo LDFLAGS: -L${SRCDIR}/../../../target/release -l:libplasmite.a -lgcc_s -lutil -lrt -lpthread -lm -ldl
 import "C"
