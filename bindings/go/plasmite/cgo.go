@@ -119,6 +119,7 @@ func cTags(tags []string) (**C.char, error) {
 	}
 	// SAFETY: block has `total` bytes; the array takes the first len(tags) pointers and
 	// the texts follow it, each with its NUL.
+	// SAFETY: malloc's alignment suits the pointer array at the block's start.
 	ptrs := unsafe.Slice((**C.char)(block), len(tags))
 	bytes := unsafe.Slice((*byte)(block), total)
 	at := len(tags) * ptrSize
@@ -131,14 +132,28 @@ func cTags(tags []string) (**C.char, error) {
 	return (**C.char)(block), nil
 }
 
+// goBytes copies n bytes at p into Go memory (nil for none).
+func goBytes(p *C.char, n C.size_t) []byte {
+	if p == nil || n == 0 {
+		return nil
+	}
+	// SAFETY: p points to n readable bytes owned by the library, alive for this call; they are
+	// copied out before the caller frees them.
+	out := make([]byte, int(n))
+	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+	return out
+}
+
 // goMessage copies a library message into Go memory.
 func goMessage(m *C.plsm_message_t) Message {
 	msg := Message{
 		Seq:  uint64(m.seq),
 		Time: time.Unix(0, int64(m.time_ns)).UTC(),
-		Data: C.GoBytes(unsafe.Pointer(m.data), C.int(m.data_len)),
+		Data: goBytes(m.data, m.data_len),
 	}
 	if m.tag_count > 0 {
+		// SAFETY: the library gives tag_count valid NUL-terminated strings at tags, alive until the
+		// message is freed (or, for a stream's message, until the next call on the stream).
 		ctags := unsafe.Slice(m.tags, int(m.tag_count))
 		msg.Tags = make([]string, len(ctags))
 		for i, t := range ctags {
@@ -151,10 +166,7 @@ func goMessage(m *C.plsm_message_t) Message {
 // takeBuf copies a library buffer into Go memory and frees it.
 func takeBuf(b *C.plsm_buf_t) []byte {
 	defer C.plsm_buf_free(b)
-	if b.data == nil {
-		return nil
-	}
-	return C.GoBytes(unsafe.Pointer(b.data), C.int(b.len))
+	return goBytes(b.data, b.len)
 }
 
 func cRefKind(k refKind) C.int32_t {
@@ -315,6 +327,8 @@ func (p *cPool) appendJSON(data []byte, tags []string, d Durability) (Message, e
 	}
 	var cdata *C.char
 	if len(data) > 0 {
+		// SAFETY: a []byte holds no Go pointers, so cgo may pass it; the library only reads len(data)
+		// bytes during the call and keeps no reference.
 		cdata = (*C.char)(unsafe.Pointer(&data[0]))
 	}
 	p.mu.RLock()

@@ -49,7 +49,8 @@ func (p *Pool) Info() (PoolInfo, error) {
 }
 
 // Append stores v (any value encoding/json can marshal) with tags and returns the committed
-// message. A value that does not marshal is a Usage error wrapping the encoding error.
+// message. A value that does not marshal is a Usage error wrapping the encoding error. A []byte
+// marshals as a base64 string: give JSON text to AppendJSON, or wrap it in json.RawMessage.
 func (p *Pool) Append(v any, tags []string, d Durability) (Message, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
