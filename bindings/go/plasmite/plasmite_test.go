@@ -111,6 +111,9 @@ func TestClientPoolLifecycle(t *testing.T) {
 		t.Fatalf("Get through Pool(): %+v %v", m, err)
 	}
 	same.Close()
+	if r := plasmite.ParsePoolRef("fresh.plasmite"); r.String() != "fresh.plasmite" {
+		t.Fatalf("PoolRef.String %q", r.String())
+	}
 	fresh, err := c.Pool(plasmite.ParsePoolRef("fresh.plasmite"), 65536)
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +158,10 @@ func TestEveryCallableErrorKind(t *testing.T) {
 	}
 
 	_, err := c.OpenPool(plasmite.PoolRefURI("tcp://127.0.0.1:9700/pool/events"))
+	wantKind(t, err, plasmite.KindUsage, plasmite.ErrUsage)
+	_, err = c.CreatePool(plasmite.PoolRefURI("tcp://127.0.0.1:9700/pool/new"), 1<<20)
+	wantKind(t, err, plasmite.KindUsage, plasmite.ErrUsage)
+	_, err = c.OpenPool(plasmite.PoolRefName("bad\x00name"))
 	wantKind(t, err, plasmite.KindUsage, plasmite.ErrUsage)
 	_, err = p.AppendJSON([]byte("{nope"), nil, plasmite.DurabilityFast)
 	wantKind(t, err, plasmite.KindUsage, plasmite.ErrUsage)
