@@ -461,12 +461,15 @@ func (r *runner) runWriters(s map[string]any) any {
 			t.Fatalf("writer %v: %v", cmd.Args, err)
 		}
 	}
-	ref, _ := r.ref(s["pool"])
-	p, err := r.client.OpenPool(ref)
+	got, err := withPool(r, s, func(p *plasmite.Pool) (any, error) { return readBack(t, p), nil })
 	if err != nil {
 		t.Fatalf("open after writers: %v", err)
 	}
-	defer p.Close()
+	return got
+}
+
+// readBack tails the pool from seq 1 (500 ms timeout) and checks what the writers left.
+func readBack(t *testing.T, p *plasmite.Pool) map[string]any {
 	seen := map[uint64]bool{}
 	distinct, contiguous, ordered := true, true, true
 	next := map[float64]float64{}
