@@ -8,7 +8,7 @@ use super::{CallError, Remote, TailStream};
 use crate::api::Message;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
-use crate::server::wire::Line;
+use crate::proto::wire::Line;
 use std::time::{Duration, Instant};
 
 /// What a follower yields.

@@ -15,7 +15,7 @@ pub use follow::{Event, Follow};
 use crate::api::{Durability, Message};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
-use crate::server::wire::{self, Line};
+use crate::proto::wire::{self, Line};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -154,7 +154,7 @@ impl Remote {
         };
         #[cfg(not(feature = "tls"))]
         if url.https {
-            return Err(crate::server::tls::require()
+            return Err(crate::proto::require_tls()
                 .err()
                 .unwrap_or_else(|| Error::usage("TLS is not compiled in")));
         }
@@ -309,7 +309,7 @@ impl Remote {
         let resp = self.finish(req.call())?;
         let next_seq = resp
             .headers()
-            .get(crate::server::NEXT_SEQ_HEADER)
+            .get(crate::proto::NEXT_SEQ_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
         let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();

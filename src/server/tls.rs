@@ -21,20 +21,19 @@ pub enum TlsSource {
 }
 
 /// Whether this build can serve TLS.
-pub const COMPILED: bool = cfg!(feature = "tls");
+pub const COMPILED: bool = crate::proto::TLS_COMPILED;
 
+#[cfg(not(feature = "tls"))]
 fn not_compiled() -> Error {
-    Error::usage("TLS is not compiled in (this plasmite was built without the `tls` feature)")
-        .with_hint("rebuild with the default features, or serve plain HTTP on a loopback address")
+    match crate::proto::require_tls() {
+        Err(e) => e,
+        Ok(()) => Error::usage("TLS is not compiled in"),
+    }
 }
 
 /// `Usage` ("TLS is not compiled in") unless this build has TLS.
 pub fn require() -> Result<()> {
-    if COMPILED {
-        Ok(())
-    } else {
-        Err(not_compiled())
-    }
+    crate::proto::require_tls()
 }
 
 /// A self-signed certificate and its key, both PEM.
@@ -233,15 +232,19 @@ impl TlsConn {
         }
     }
 
-    /// Encrypts and sends all of `data`.
-    pub(crate) fn write_all(&self, mut data: &[u8]) -> std::io::Result<()> {
+    /// Encrypts all of `data` and sends it through `out` (our socket, with a deadline).
+    pub(crate) fn write_all(
+        &self,
+        mut data: &[u8],
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
         use std::io::Write;
         let mut c = self.lock()?;
         while !data.is_empty() {
             let n = c.writer().write(data)?;
             data = data.get(n..).unwrap_or_default();
             while c.wants_write() {
-                c.write_tls(&mut &self.sock)?;
+                c.write_tls(out)?;
             }
         }
         Ok(())
