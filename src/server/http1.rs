@@ -345,6 +345,11 @@ fn read_head(
             inbox.skip_blank_lines();
         }
         let data = inbox.data();
+        if started.is_some() && data.first() == Some(&0x16) {
+            // A TLS handshake record sent to plain HTTP: close at once, so the client fails fast
+            // (its hint says to use http://) instead of waiting for a server hello.
+            return Err(Stop::Quiet);
+        }
         if !data.is_empty() {
             first_byte.get_or_insert_with(Instant::now);
             if let Some(end) = head::find_end(data, searched) {
