@@ -216,7 +216,10 @@ impl Remote {
             // A TLS server's answer (an alert record) read as HTTP.
             err = err.with_hint("the server speaks HTTPS: use an https:// URL");
         } else if self.url.https
-            && (lower.contains("closed") || lower.contains("eof") || lower.contains("reset"))
+            && (lower.contains("closed")
+                || lower.contains("end of file")
+                || lower.contains("eof")
+                || lower.contains("reset"))
         {
             err = err.with_hint(
                 "the server closed the TLS handshake: if it serves plain HTTP, use an http:// URL",

@@ -289,7 +289,9 @@ impl HttpConn {
             head,
             body: Vec::new(),
         };
-        if let Some(n) = r.header("content-length") {
+        if status == 204 || status == 304 {
+            // No body, whatever the headers say.
+        } else if let Some(n) = r.header("content-length") {
             let n: usize = n.parse().unwrap();
             while self.buf.len() < n {
                 assert!(self.fill(), "short body");
