@@ -42,7 +42,9 @@ pub fn read_token_file(path: &Path) -> Result<String> {
     let not_regular = || {
         Error::usage("the token file is not a regular file")
             .with_path(path)
-            .with_hint("give the path of a file holding the token ('plasmite serve init' writes one)")
+            .with_hint(
+                "give the path of a file holding the token ('plasmite serve init' writes one)",
+            )
     };
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if !meta.is_file() {
@@ -62,11 +64,11 @@ pub fn read_token_file(path: &Path) -> Result<String> {
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
     if bytes.len() > file_max {
-        return Err(Error::usage(format!(
-            "the token file is larger than {file_max} bytes"
-        ))
-        .with_path(path)
-        .with_hint("the file holds one token; write one with 'plasmite serve init'"));
+        return Err(
+            Error::usage(format!("the token file is larger than {file_max} bytes"))
+                .with_path(path)
+                .with_hint("the file holds one token; write one with 'plasmite serve init'"),
+        );
     }
     let text = std::str::from_utf8(&bytes).unwrap_or("\u{0}").trim();
     if text.is_empty() || text.len() > max || !text.bytes().all(|b| b.is_ascii_graphic()) {

@@ -62,7 +62,11 @@ impl Rules {
             return true;
         };
         let name = host_name(value);
-        if self.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        if self
+            .allow_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+        {
             return true;
         }
         let Some(bind) = self.bind.map(|b| b.ip()) else {
@@ -114,7 +118,10 @@ pub fn cors_headers(origin: &str) -> [(&'static str, String); 3] {
 /// The extra headers of a preflight answer (`OPTIONS`) for an allowed origin.
 pub const PREFLIGHT_HEADERS: [(&str, &str); 3] = [
     ("Access-Control-Allow-Methods", "GET, POST, DELETE"),
-    ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+    (
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type",
+    ),
     ("Access-Control-Max-Age", "600"),
 ];
 

@@ -280,7 +280,10 @@ pub(crate) fn answer(shared: &Shared, conn: &Conn, reply: Reply, req: &Request<'
     if let Origin::Cors(o) = shared.browser.origin(req.header("Origin"), host) {
         h.extend(browser::cors_headers(o));
     }
-    fn refs<'a>(extra: &'a [(&'static str, String)], h: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
+    fn refs<'a>(
+        extra: &'a [(&'static str, String)],
+        h: &'a [(&'static str, String)],
+    ) -> Vec<(&'a str, &'a str)> {
         extra
             .iter()
             .chain(h.iter())
@@ -304,8 +307,10 @@ pub(crate) fn answer(shared: &Shared, conn: &Conn, reply: Reply, req: &Request<'
             all.extend(browser::PREFLIGHT_HEADERS);
             conn.send(&respond::no_content(&all)).is_ok()
         }
-        Reply::Tail(plan) => catch_unwind(AssertUnwindSafe(|| tail::stream(plan, conn, &refs(&[], &h))))
-            .unwrap_or(false),
+        Reply::Tail(plan) => catch_unwind(AssertUnwindSafe(|| {
+            tail::stream(plan, conn, &refs(&[], &h))
+        }))
+        .unwrap_or(false),
         // A complete answer built by the handler (the web UI's embedded files).
         Reply::Raw(answer) => conn.send(&answer).is_ok(),
     }

@@ -500,4 +500,3 @@ fn linger(conn: &Conn, inbox: &mut Inbox) {
     }
     conn.close();
 }
-

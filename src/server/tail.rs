@@ -97,10 +97,7 @@ pub(crate) fn plan(
         deadline: Some(Instant::now() + timeout),
         ..Default::default()
     })?;
-    Ok(Reply::Tail(Box::new(TailPlan {
-        tail,
-        _slot: slot,
-    })))
+    Ok(Reply::Tail(Box::new(TailPlan { tail, _slot: slot })))
 }
 
 /// Room left before each chunk for its size line (up to 8 hex digits and CRLF).

@@ -92,7 +92,9 @@ pub fn generate(_names: &[String]) -> Result<SelfSigned> {
 pub fn fingerprint(cert_pem: &str) -> Option<String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
-    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes()).next()?.ok()?;
+    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .next()?
+        .ok()?;
     let suite = rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
     let hash = suite.tls13()?.common.hash_provider.hash(der.as_ref());
     let hex: Vec<String> = hash.as_ref().iter().map(|b| format!("{b:02X}")).collect();
@@ -313,8 +315,13 @@ mod tests {
         assert_eq!(e.kind(), crate::ErrorKind::Usage);
         let fp = fingerprint(&s.cert_pem).unwrap();
         assert_eq!(fp.len(), 32 * 3 - 1);
-        assert!(fp.split(':').all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit())));
-        assert_ne!(fingerprint(&generate(&default_names()).unwrap().cert_pem), Some(fp));
+        assert!(fp
+            .split(':')
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert_ne!(
+            fingerprint(&generate(&default_names()).unwrap().cert_pem),
+            Some(fp)
+        );
         assert_eq!(fingerprint("nope"), None);
     }
 }

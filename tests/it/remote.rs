@@ -475,9 +475,17 @@ fn a_redirect_is_an_io_error_and_a_non_tail_answer_ends_peek_with_a_clear_error(
 fn token_files_that_are_not_small_regular_files_are_refused_at_once() {
     let t = TempDir::new("remote-tokfile");
     let fifo = t.join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let big = t.join("big");
-    std::fs::write(&big, "x".repeat(plasmite::limits::HTTP_TOKEN_FILE_BYTES_MAX + 1)).unwrap();
+    std::fs::write(
+        &big,
+        "x".repeat(plasmite::limits::HTTP_TOKEN_FILE_BYTES_MAX + 1),
+    )
+    .unwrap();
     let dir = t.path().to_str().unwrap();
     for f in ["/dev/zero", fifo.to_str().unwrap(), big.to_str().unwrap()] {
         let o = run(
@@ -486,7 +494,11 @@ fn token_files_that_are_not_small_regular_files_are_refused_at_once() {
             None,
         );
         assert_eq!((code(&o), err_kind(&o)), (2, "Usage".to_owned()), "{f}");
-        let o = run(&["--dir", dir, "serve", "check", "--token-file", f], &[], None);
+        let o = run(
+            &["--dir", dir, "serve", "check", "--token-file", f],
+            &[],
+            None,
+        );
         assert_eq!((code(&o), err_kind(&o)), (2, "Usage".to_owned()), "{f}");
     }
 }

@@ -34,7 +34,12 @@ fn a_post_without_a_json_content_type_is_refused_with_415_and_writes_nothing() {
         assert_eq!((r.status, r.kind()), (415, "Usage".to_owned()), "{ct}");
         let r = raw(
             s.addr(),
-            post("/v0/pools", ct, "", r#"{"pool":"x","size_bytes":68719476736}"#),
+            post(
+                "/v0/pools",
+                ct,
+                "",
+                r#"{"pool":"x","size_bytes":68719476736}"#,
+            ),
         );
         assert_eq!(r.status, 415, "{ct}");
     }
@@ -128,7 +133,10 @@ fn a_preflight_from_an_allowed_origin_is_answered_and_its_requests_carry_cors_he
         ),
     );
     assert_eq!(r.status, 204, "{}", r.head);
-    assert_eq!(r.header("Access-Control-Allow-Origin").as_deref(), Some(app));
+    assert_eq!(
+        r.header("Access-Control-Allow-Origin").as_deref(),
+        Some(app)
+    );
     assert!(r
         .header("Access-Control-Allow-Methods")
         .unwrap()
@@ -148,7 +156,10 @@ fn a_preflight_from_an_allowed_origin_is_answered_and_its_requests_carry_cors_he
         ),
     );
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("Access-Control-Allow-Origin").as_deref(), Some(app));
+    assert_eq!(
+        r.header("Access-Control-Allow-Origin").as_deref(),
+        Some(app)
+    );
     assert!(r
         .header("Access-Control-Expose-Headers")
         .unwrap()
@@ -201,7 +212,12 @@ fn a_name_with_the_plasmite_suffix_means_the_same_pool_over_http_and_cli() {
     let s = serve(t.path(), |_| {});
     let r = raw(
         s.addr(),
-        post("/v0/pools", "application/json", "", r#"{"pool":"t1.plasmite"}"#),
+        post(
+            "/v0/pools",
+            "application/json",
+            "",
+            r#"{"pool":"t1.plasmite"}"#,
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["pool"]["name"], "t1");

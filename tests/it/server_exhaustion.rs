@@ -10,12 +10,22 @@ use std::time::{Duration, Instant};
 
 /// Starts `plasmite --dir DIR serve --bind 127.0.0.1:0 ARGS` (`tweak` adjusts the command) and
 /// returns the child and the `listening` object of its banner.
-fn spawn_server(dir: &std::path::Path, args: &[&str], tweak: impl FnOnce(&mut Command)) -> (Child, serde_json::Value) {
+fn spawn_server(
+    dir: &std::path::Path,
+    args: &[&str],
+    tweak: impl FnOnce(&mut Command),
+) -> (Child, serde_json::Value) {
     let mut cmd = Command::new(bin());
-    cmd.args(["--dir", dir.to_str().unwrap(), "serve", "--bind", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "--dir",
+        dir.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .args(args)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     tweak(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let mut first = String::new();
@@ -37,8 +47,7 @@ fn healthz_ok(addr: SocketAddr) -> bool {
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     use std::io::Write;
-    if s
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .is_err()
     {
         return false;
@@ -51,9 +60,10 @@ fn healthz_ok(addr: SocketAddr) -> bool {
 #[test]
 fn a_connection_flood_under_a_low_descriptor_limit_leaves_the_server_answering() {
     let t = TempDir::new("srv-nofile");
-    let (mut child, listening) = spawn_server(t.path(), &["--max-connections-per-ip", "100000"], |c| {
-        plasmite::server::child_nofile_limit(c, 256)
-    });
+    let (mut child, listening) =
+        spawn_server(t.path(), &["--max-connections-per-ip", "100000"], |c| {
+            plasmite::server::child_nofile_limit(c, 256)
+        });
     let addr = addr_of(&listening);
     // The connection limit was clamped to what 256 descriptors allow.
     let max = listening["connections_max"].as_u64().unwrap();
@@ -102,10 +112,16 @@ fn a_tail_whose_reader_stalls_is_cut_off_after_the_write_timeout_in_total() {
     let p = make_pool(t.path(), "p", Some(64 << 20));
     let payload = format!("\"{}\"", "x".repeat(1000));
     for _ in 0..30_000 {
-        p.append_json(payload.as_bytes(), &[] as &[&str], plasmite::Durability::Fast)
-            .unwrap();
+        p.append_json(
+            payload.as_bytes(),
+            &[] as &[&str],
+            plasmite::Durability::Fast,
+        )
+        .unwrap();
     }
-    let s = serve(t.path(), |c| c.limits.write_timeout = Duration::from_secs(1));
+    let s = serve(t.path(), |c| {
+        c.limits.write_timeout = Duration::from_secs(1)
+    });
     let mut c = HttpConn::open(s.addr());
     c.send(&crate::support::raw_request(
         "GET",
@@ -124,9 +140,8 @@ fn a_tail_whose_reader_stalls_is_cut_off_after_the_write_timeout_in_total() {
             .set_read_timeout(Some(Duration::from_secs(1)))
             .unwrap();
         while start.elapsed() < Duration::from_secs(60) {
-            match stream.read(&mut buf) {
-                Ok(0) => return true,
-                Ok(_) | Err(_) => {}
+            if let Ok(0) = stream.read(&mut buf) {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -152,7 +167,12 @@ fn temp_after(signal: Option<&str>, tmp: &std::path::Path) {
     assert!(healthz_ok(addr));
     // A tail too, so every kind of connection was used.
     let mut c = HttpConn::open(addr);
-    c.send(&crate::support::raw_request("GET", "/v0/pools/p/tail?timeout_ms=100", None, None));
+    c.send(&crate::support::raw_request(
+        "GET",
+        "/v0/pools/p/tail?timeout_ms=100",
+        None,
+        None,
+    ));
     let _ = c.read_response();
     match signal {
         Some(sig) => {
@@ -165,7 +185,11 @@ fn temp_after(signal: Option<&str>, tmp: &std::path::Path) {
     }
     let _ = child.wait();
     let left: Vec<_> = std::fs::read_dir(tmp).unwrap().collect();
-    assert!(left.is_empty(), "{signal:?} left {left:?} in {}", tmp.display());
+    assert!(
+        left.is_empty(),
+        "{signal:?} left {left:?} in {}",
+        tmp.display()
+    );
 }
 
 #[test]

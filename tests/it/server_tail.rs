@@ -198,7 +198,6 @@ fn closing_the_connection_cancels_tails_promptly_under_load() {
             assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         }
         drop(conns);
-        let t0 = Instant::now();
         assert!(
             eventually(Duration::from_secs(3), || s.tails() == 0),
             "round {round}: {} tails left",

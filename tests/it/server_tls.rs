@@ -105,7 +105,10 @@ fn https_to_a_plain_server_fails_at_once_with_a_hint_to_use_http() {
     assert!(e.hint().unwrap_or_default().contains("http://"), "{e}");
     // Not the connect timeout: the server closed the handshake at once.
     assert!(!e.message().to_ascii_lowercase().contains("timeout"), "{e}");
-    assert!(!e.message().to_ascii_lowercase().contains("timed out"), "{e}");
+    assert!(
+        !e.message().to_ascii_lowercase().contains("timed out"),
+        "{e}"
+    );
 }
 
 #[test]

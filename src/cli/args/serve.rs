@@ -63,7 +63,10 @@ fn check_origin(text: &str) -> Result<(), &'static str> {
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
         .ok_or("expected an origin such as https://app.example")?;
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) || !rest.bytes().all(|b| b.is_ascii_graphic()) {
+    if rest.is_empty()
+        || rest.contains(['/', '?', '#', '@'])
+        || !rest.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err("an origin is scheme://host[:port], without a path");
     }
     Ok(())
@@ -159,7 +162,10 @@ fn parse_serve(lex: &mut Lex, cmd: CommandId) -> Result<Command, UsageError> {
             FlagId::MaxPools => out.max_pools = Some(lex.number(flag, 1u32)?),
             FlagId::AllowHost => {
                 let text = lex.string(flag)?;
-                if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains(['/', '@']) {
+                if text.is_empty()
+                    || !text.bytes().all(|b| b.is_ascii_graphic())
+                    || text.contains(['/', '@'])
+                {
                     return Err(lex.bad_value(&text, "expected a host name, e.g. plasmite.lan"));
                 }
                 out.allow_hosts.push(text);
