@@ -479,14 +479,16 @@ pub static FLAGS: &[FlagSpec] = &[
         "NAME",
         "Also answer requests for this Host name (repeatable)",
         SERVING,
-    ),
+    )
+    .repeatable(),
     FlagSpec::valued(
         FlagId::CorsOrigin,
         "cors-origin",
         "ORIGIN",
         "Let web pages from ORIGIN call the server (repeatable, exact)",
         SERVING,
-    ),
+    )
+    .repeatable(),
     // serve init
     FlagSpec::valued(
         FlagId::OutputDir,

@@ -479,3 +479,22 @@ impl Drop for Running {
         self.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_limits_are_the_named_ones_and_the_connection_limit_is_clamped() {
+        let l = Limits::default();
+        assert_eq!(l.connections_per_ip_max, 64);
+        assert_eq!(l.pool_size_max, 256 << 20);
+        assert_eq!(l.pools_max, 1024);
+        // Never more than asked, never zero.
+        assert!(connections_allowed(3) <= 3);
+        assert!(connections_allowed(1) == 1);
+        let (soft, _) = crate::sys::resource::nofile().unwrap();
+        let room = soft.saturating_sub(limits::HTTP_FDS_RESERVED).max(1);
+        assert_eq!(connections_allowed(usize::MAX) as u64, room);
+    }
+}

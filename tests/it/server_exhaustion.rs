@@ -67,7 +67,11 @@ fn a_connection_flood_under_a_low_descriptor_limit_leaves_the_server_answering()
     let addr = addr_of(&listening);
     // The connection limit was clamped to what 256 descriptors allow.
     let max = listening["connections_max"].as_u64().unwrap();
-    assert!(max < 256, "{listening}");
+    assert_eq!(
+        max,
+        256 - plasmite::limits::HTTP_FDS_RESERVED,
+        "{listening}"
+    );
     let flood: Vec<TcpStream> = (0..300)
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
         .collect();
