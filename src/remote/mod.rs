@@ -287,6 +287,39 @@ impl Remote {
         wire::parse_message_body(&body).map_err(|e| invalid_answer(&e))
     }
 
+    /// Creates the pool on the server (`POST /v0/pools`, `size_bytes` when given); returns the pool
+    /// object. The server may refuse a size over its `--max-pool-size` (Permission).
+    pub fn create(&self, size_bytes: Option<u64>) -> Result<serde_json::Value> {
+        let mut body = b"{\"pool\":".to_vec();
+        crate::api::write_json_string(&self.url.pool, &mut body);
+        if let Some(n) = size_bytes {
+            body.extend_from_slice(format!(",\"size_bytes\":{n}").as_bytes());
+        }
+        body.push(b'}');
+        let mut req = self
+            .agent
+            .post(format!("{}/v0/pools", self.url.base))
+            .header("Content-Type", "application/json");
+        if let Some(a) = &self.auth {
+            req = req.header("Authorization", a);
+        }
+        let resp = self.finish(req.send(&body[..]))?;
+        pool_of(&Self::body_of(resp)?)
+    }
+
+    /// Deletes the pool on the server (`DELETE /v0/pools/NAME`; `Busy` while a writer holds it).
+    pub fn delete(&self) -> Result<()> {
+        let mut req = self
+            .agent
+            .delete(self.endpoint(""))
+            .header("Content-Type", "application/json");
+        if let Some(a) = &self.auth {
+            req = req.header("Authorization", a);
+        }
+        self.finish(req.call())?;
+        Ok(())
+    }
+
     /// The pool object (`name, path, bounds, …`).
     pub fn info(&self) -> Result<serde_json::Value> {
         let body = self.get_json(self.endpoint("/info"))?;
@@ -361,6 +394,19 @@ impl Remote {
             line: Vec::new(),
         })
     }
+}
+
+/// The `pool` member of `{"pool": POOL}`.
+fn pool_of(body: &[u8]) -> Result<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("invalid answer from the server: {e}"),
+        )
+    })?;
+    Ok(v.get_mut("pool")
+        .map(serde_json::Value::take)
+        .unwrap_or_default())
 }
 
 /// An answer that does not decode is the server's fault, not the user's: `Io`.

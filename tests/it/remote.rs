@@ -526,3 +526,29 @@ fn serve_init_makes_its_folder_private_whatever_the_umask() {
         assert!(printed.contains("--allow-host"), "{printed}");
     }
 }
+
+#[test]
+fn the_remote_client_creates_and_deletes_pools_within_the_servers_caps() {
+    use plasmite::remote::{Options, Remote};
+    let t = TempDir::new("remote-create");
+    let s = serve(t.path(), |c| c.limits.pool_size_max = 2 << 20);
+    let r = Remote::new(&format!("{}/made", s.url()), &Options::default()).unwrap();
+    let p = r.create(Some(1 << 20)).unwrap();
+    assert_eq!(p["name"], "made");
+    assert!(t.join("made.plasmite").exists());
+    assert_eq!(
+        r.create(None).unwrap_err().kind(),
+        plasmite::ErrorKind::AlreadyExists
+    );
+    let big = Remote::new(&format!("{}/big", s.url()), &Options::default()).unwrap();
+    assert_eq!(
+        big.create(Some(4 << 20)).unwrap_err().kind(),
+        plasmite::ErrorKind::Permission
+    );
+    r.delete().unwrap();
+    assert!(!t.join("made.plasmite").exists());
+    assert_eq!(
+        r.delete().unwrap_err().kind(),
+        plasmite::ErrorKind::NotFound
+    );
+}
