@@ -197,10 +197,13 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>, slot: &Arc<Slot>, accepted:
             conn.response_done();
             break stop;
         }
-        let tail = head::parts(&head_bytes).is_some_and(|p| is_tail(&p));
-        let done = match tail {
-            true => start_tail(shared, conn, slot, head_bytes, body, &head),
-            false => answer_here(shared, conn, &head_bytes, body, &head),
+        let parts = head::parts(&head_bytes);
+        let tail = parts.as_ref().is_some_and(is_tail);
+        let done = if tail {
+            drop(parts);
+            start_tail(shared, conn, slot, head_bytes, body, &head)
+        } else {
+            answer_here(shared, conn, parts, body, &head)
         };
         if let Err(stop) = done {
             break stop;
@@ -239,15 +242,15 @@ fn is_tail(p: &head::Parts<'_>) -> bool {
     matches!(routes::route(p.method, path), Ok(Route::Tail(_)))
 }
 
-/// Runs the handlers on this thread and writes the answer.
+/// Runs the handlers on this thread (on the fields split once from the head) and writes the answer.
 fn answer_here(
     shared: &Arc<Shared>,
     conn: &Arc<Conn>,
-    head_bytes: &[u8],
+    parts: Option<head::Parts<'_>>,
     body: Vec<u8>,
     head: &Head,
 ) -> Result<(), Stop> {
-    let Some(parts) = head::parts(head_bytes) else {
+    let Some(parts) = parts else {
         conn.response_done();
         return Err(reject(400, Error::usage("malformed request head")));
     };
