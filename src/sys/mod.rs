@@ -1,6 +1,6 @@
 //! The only place in the crate allowed to use `unsafe`: thin, safe wrappers over the system calls and
-//! CPU instructions plasmite needs (shared mappings, `flock`, futexes, `fallocate`, `fstatfs`, `isatty`, `RLIMIT_NOFILE`, `SO_SNDBUF`,
-//! the CRC32 instruction). Every `unsafe` block carries a `// SAFETY:` line. Wrappers take `&File`,
+//! CPU instructions plasmite needs (shared mappings, `flock`, futexes, `fallocate`, `fstatfs`, `isatty`,
+//! `RLIMIT_NOFILE` and `SO_SNDBUF` for the server, the CRC32 instruction). Every `unsafe` block carries a `// SAFETY:` line. Wrappers take `&File`,
 //! offsets and lengths and return `io::Result`, so no caller needs `unsafe`.
 #![allow(unsafe_code)]
 
