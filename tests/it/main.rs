@@ -20,6 +20,8 @@ mod procs;
 mod readme;
 mod remote;
 mod server;
+mod server_browser;
+mod server_exhaustion;
 mod server_limits;
 mod server_tail;
 mod server_tls;
