@@ -186,6 +186,15 @@ fn every_error_path_has_its_status_and_the_envelope() {
         let r = request(a, m, path, None, *body);
         assert_eq!(r.status, *status, "{m} {path}: {}", r.text());
         assert_eq!(r.kind(), *kind, "{m} {path}");
+        // A missing pool's envelope names its path, as a local NotFound does.
+        if path.starts_with("/v0/pools/nope") {
+            let want = t.join("nope.plasmite");
+            assert_eq!(
+                r.json()["error"]["path"].as_str().map(std::path::PathBuf::from),
+                Some(want),
+                "{m} {path}"
+            );
+        }
     }
     let r = request(a, "PUT", "/v0/pools", None, None);
     assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
