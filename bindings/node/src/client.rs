@@ -1,0 +1,275 @@
+//! `NativeClient` and `NativePool`: the contract's lifecycle and message operations, each dispatching
+//! to a local pool (`plasmite::api`) or a remote one (`crate::remote`). Results that are objects cross
+//! as JSON text (one string per call, parsed by `index.js`), except the append receipt, which is the
+//! hot path and crosses as a two-field object.
+
+use crate::error::{js_u64, lift, to_napi, usage};
+use crate::remote::{RemoteClient, RemotePool};
+use crate::tail::{self, NativeTail, TailArgs};
+use napi::bindgen_prelude::BufferSlice;
+use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunction};
+use napi_derive::napi;
+use plasmite::api::{Client, Durability, Pool, PoolRef};
+use plasmite::Error;
+use std::path::Path;
+
+enum Backend {
+    Local(Client),
+    Remote(RemoteClient),
+}
+
+/// A client over a pool directory, or over a `plasmite serve` base URL (`http(s)://HOST:PORT`).
+#[napi]
+pub struct NativeClient {
+    backend: Backend,
+}
+
+#[napi]
+impl NativeClient {
+    /// `dir`: a directory (default `$HOME/.plasmite/pools`) or a base URL; `token` and `tls_ca` only
+    /// apply to a URL.
+    #[napi(constructor)]
+    pub fn new(dir: Option<String>, token: Option<String>, tls_ca: Option<String>) -> napi::Result<Self> {
+        let backend = match dir {
+            Some(d) if plasmite::remote::is_url(&d) => {
+                Backend::Remote(lift(RemoteClient::new(&d, token, tls_ca))?)
+            }
+            _ if token.is_some() || tls_ca.is_some() => {
+                return Err(usage("token and tlsCa only apply to a remote client (an http(s) URL)"))
+            }
+            Some(d) => Backend::Local(Client::new(d)),
+            None => Backend::Local(Client::new(lift(Client::default_dir())?)),
+        };
+        Ok(NativeClient { backend })
+    }
+
+    /// The directory, or the base URL.
+    #[napi(getter)]
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Local(c) => c.dir().display().to_string(),
+            Backend::Remote(r) => r.base().to_owned(),
+        }
+    }
+
+    #[napi]
+    pub fn create_pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+        let size = lift(js_u64(size_bytes, "size"))?;
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                let pool = lift(c.create_pool(&r, size))?;
+                PoolImpl::local(pool, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&pool_ref, size))?),
+        };
+        Ok(NativePool { inner: Some(inner) })
+    }
+
+    #[napi]
+    pub fn open_pool(&self, pool_ref: String) -> napi::Result<NativePool> {
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                PoolImpl::local(lift(c.open_pool(&r))?, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&pool_ref))?),
+        };
+        Ok(NativePool { inner: Some(inner) })
+    }
+
+    /// Opens the pool, creating it with `size_bytes` when missing.
+    #[napi]
+    pub fn pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+        let size = lift(js_u64(size_bytes, "size"))?;
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&pool_ref, size))?),
+        };
+        Ok(NativePool { inner: Some(inner) })
+    }
+
+    /// JSON array of pool objects (`{name, path, …info}` or `{name, path, error}`), sorted by name.
+    #[napi]
+    pub fn list_pools(&self) -> napi::Result<String> {
+        match &self.backend {
+            Backend::Local(c) => {
+                let mut out = Vec::new();
+                for l in lift(c.list_pools())? {
+                    let v = match l.info {
+                        Ok(info) => with_name(info.to_json(), &l.name),
+                        Err(e) => serde_json::json!({
+                            "name": l.name,
+                            "path": l.path.display().to_string(),
+                            "error": e.to_json()["error"].take(),
+                        }),
+                    };
+                    out.push(v);
+                }
+                Ok(serde_json::Value::Array(out).to_string())
+            }
+            Backend::Remote(rc) => Ok(lift(rc.list())?.to_string()),
+        }
+    }
+
+    /// JSON text of the pool object.
+    #[napi]
+    pub fn pool_info(&self, pool_ref: String) -> napi::Result<String> {
+        match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                let info = lift(c.pool_info(&r))?;
+                Ok(with_name(info.to_json(), &ref_name(&r)).to_string())
+            }
+            Backend::Remote(rc) => Ok(lift(rc.info(&pool_ref))?.to_string()),
+        }
+    }
+
+    #[napi]
+    pub fn delete_pool(&self, pool_ref: String) -> napi::Result<()> {
+        match &self.backend {
+            Backend::Local(c) => lift(c.delete_pool(&PoolRef::parse(&pool_ref))),
+            Backend::Remote(rc) => lift(rc.delete(&pool_ref)),
+        }
+    }
+}
+
+fn with_name(mut v: serde_json::Value, name: &str) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("name".into(), name.into());
+    }
+    v
+}
+
+/// The name a pool object shows: the ref's name, or a path's file stem.
+fn ref_name(r: &PoolRef) -> String {
+    match r {
+        PoolRef::Name(n) => n.clone(),
+        PoolRef::Path(p) => Path::new(p)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        PoolRef::Uri(u) => u.clone(),
+    }
+}
+
+pub(crate) enum PoolImpl {
+    Local { pool: Pool, name: String },
+    Remote(RemotePool),
+}
+
+impl PoolImpl {
+    fn local(pool: Pool, r: &PoolRef) -> PoolImpl {
+        PoolImpl::Local {
+            pool,
+            name: ref_name(r),
+        }
+    }
+}
+
+/// What an append returns to JavaScript (the rest of the message, it already has).
+#[napi(object)]
+pub struct Receipt {
+    pub seq: f64,
+    pub time: String,
+}
+
+/// An open pool, local or remote.
+#[napi]
+pub struct NativePool {
+    inner: Option<PoolImpl>,
+}
+
+fn durability(d: Option<String>) -> plasmite::Result<Durability> {
+    d.as_deref().map_or(Ok(Durability::Fast), Durability::parse)
+}
+
+#[napi]
+impl NativePool {
+    fn get_inner(&self) -> napi::Result<&PoolImpl> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| usage("the pool handle is closed"))
+    }
+
+    fn append_bytes(&self, json: &[u8], tags: Vec<String>, d: Option<String>) -> napi::Result<Receipt> {
+        let d = lift(durability(d))?;
+        let m = match self.get_inner()? {
+            PoolImpl::Local { pool, .. } => lift(pool.append_json(json, &tags, d))?,
+            PoolImpl::Remote(rp) => lift(rp.append_json(json, &tags, d))?,
+        };
+        Ok(Receipt {
+            seq: m.seq as f64,
+            time: m.time_rfc3339(),
+        })
+    }
+
+    /// Appends JSON text given as bytes.
+    #[napi]
+    pub fn append_buf(
+        &self,
+        json: BufferSlice,
+        tags: Vec<String>,
+        durability: Option<String>,
+    ) -> napi::Result<Receipt> {
+        self.append_bytes(&json, tags, durability)
+    }
+
+    /// Appends JSON text given as a string.
+    #[napi]
+    pub fn append_str(
+        &self,
+        json: String,
+        tags: Vec<String>,
+        durability: Option<String>,
+    ) -> napi::Result<Receipt> {
+        self.append_bytes(json.as_bytes(), tags, durability)
+    }
+
+    /// The envelope of message `seq`, as JSON text.
+    #[napi]
+    pub fn get(&self, seq: f64) -> napi::Result<String> {
+        let seq = lift(js_u64(seq, "seq"))?;
+        let m = match self.get_inner()? {
+            PoolImpl::Local { pool, .. } => lift(pool.get(seq))?,
+            PoolImpl::Remote(rp) => lift(rp.get(seq))?,
+        };
+        let mut out = Vec::with_capacity(m.data.len() + 96);
+        m.write_json(&mut out);
+        String::from_utf8(out).map_err(|e| to_napi(Error::usage(e.to_string())))
+    }
+
+    /// JSON text of the pool object.
+    #[napi]
+    pub fn info(&self) -> napi::Result<String> {
+        match self.get_inner()? {
+            PoolImpl::Local { pool, name } => {
+                Ok(with_name(lift(pool.info())?.to_json(), name).to_string())
+            }
+            PoolImpl::Remote(rp) => Ok(lift(rp.info())?.to_string()),
+        }
+    }
+
+    /// Drops this handle (the pool's mapping is released once no tail uses it either).
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+
+    /// Starts a tail whose worker calls `on_batch` with each batch's JSON text.
+    #[napi]
+    pub fn tail(
+        &self,
+        args: TailArgs,
+        on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
+    ) -> napi::Result<NativeTail> {
+        let source = match self.get_inner()? {
+            PoolImpl::Local { pool, .. } => lift(tail::local_source(pool, &args))?,
+            PoolImpl::Remote(rp) => lift(rp.tail_source(&args))?,
+        };
+        tail::start(source, args, on_batch)
+    }
+}
