@@ -115,6 +115,21 @@ function tagsOf(tags) {
   return tags
 }
 
+/** `true` for Flush, `false` for Fast; anything else is a Usage error. */
+function flushOf(durability) {
+  if (durability === undefined || durability === Durability.Fast) return false
+  if (durability === Durability.Flush) return true
+  throw new PlasmiteError(ErrorKind.Usage, `unknown durability ${JSON.stringify(durability)}`, {
+    hint: 'use Durability.Fast or Durability.Flush',
+  })
+}
+
+/** A message from an append's `"SEQ TIME"` receipt. */
+function committed(receipt, tags, raw) {
+  const sp = receipt.indexOf(' ')
+  return new Message(Number(receipt.slice(0, sp)), receipt.slice(sp + 1), tags, undefined, raw)
+}
+
 /** An open pool, local or remote: the same methods either way. */
 class Pool {
   #n
@@ -134,26 +149,39 @@ class Pool {
       throw new PlasmiteError(ErrorKind.Usage, 'data must be a JSON value (got undefined or a function)')
     }
     const t = tagsOf(tags)
-    const r = call(() => this.#n.appendStr(text, t, durability))
-    return new Message(r.seq, r.time, t.slice(), undefined, text)
+    const flush = flushOf(durability)
+    let r
+    try {
+      r = this.#n.appendStr(text, t.length === 0 ? null : t, flush)
+    } catch (e) {
+      throw convert(e)
+    }
+    return committed(r, t.length === 0 ? [] : t.slice(), text)
   }
 
   /** Appends JSON text (a Buffer, a Uint8Array or a string), validated and stored compact. */
   appendJson(json, tags, durability = Durability.Fast) {
     const t = tagsOf(tags)
+    const nt = t.length === 0 ? null : t
+    const flush = flushOf(durability)
     let r
     let raw
-    if (typeof json === 'string') {
-      r = call(() => this.#n.appendStr(json, t, durability))
-      raw = json
-    } else if (json instanceof Uint8Array) {
-      const buf = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength)
-      r = call(() => this.#n.appendBuf(buf, t, durability))
-      raw = buf.toString('utf8')
-    } else {
-      throw new PlasmiteError(ErrorKind.Usage, 'appendJson takes a Buffer, a Uint8Array or a string')
+    try {
+      if (typeof json === 'string') {
+        r = this.#n.appendStr(json, nt, flush)
+        raw = json
+      } else if (json instanceof Uint8Array) {
+        const buf = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength)
+        r = this.#n.appendBuf(buf, nt, flush)
+        // A copy: the caller may reuse the buffer; `data` is decoded from it on first use.
+        raw = buf.toString('utf8')
+      } else {
+        throw new PlasmiteError(ErrorKind.Usage, 'appendJson takes a Buffer, a Uint8Array or a string')
+      }
+    } catch (e) {
+      throw convert(e)
     }
-    return new Message(r.seq, r.time, t.slice(), undefined, raw)
+    return committed(r, t.length === 0 ? [] : t.slice(), raw)
   }
 
   /** The message `seq`; `NotFound` (with `.seq`) when absent or evicted. */

@@ -1,7 +1,7 @@
 //! `NativeClient` and `NativePool`: the contract's lifecycle and message operations, each dispatching
 //! to a local pool (`plasmite::api`) or a remote one (`crate::remote`). Results that are objects cross
-//! as JSON text (one string per call, parsed by `index.js`), except the append receipt, which is the
-//! hot path and crosses as a two-field object.
+//! as JSON text (one string per call, parsed by `index.js`); the append receipt, the hot path, is one
+//! `"SEQ TIME"` string.
 
 use crate::error::{js_u64, lift, to_napi, usage};
 use crate::remote::{RemoteClient, RemotePool};
@@ -170,21 +170,28 @@ impl PoolImpl {
     }
 }
 
-/// What an append returns to JavaScript (the rest of the message, it already has).
-#[napi(object)]
-pub struct Receipt {
-    pub seq: f64,
-    pub time: String,
-}
-
 /// An open pool, local or remote.
 #[napi]
 pub struct NativePool {
     inner: Option<PoolImpl>,
 }
 
-fn durability(d: Option<String>) -> plasmite::Result<Durability> {
-    d.as_deref().map_or(Ok(Durability::Fast), Durability::parse)
+fn durability(flush: bool) -> Durability {
+    if flush {
+        Durability::Flush
+    } else {
+        Durability::Fast
+    }
+}
+
+/// The append receipt as one string, `"SEQ TIME"` (one value across the boundary on the hot path;
+/// `index.js` splits it and already has the tags and the data).
+fn receipt(m: &plasmite::Message) -> String {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(m.seq.to_string().as_bytes());
+    out.push(b' ');
+    plasmite::time::write_rfc3339_nanos(m.time_ns, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[napi]
@@ -195,16 +202,19 @@ impl NativePool {
             .ok_or_else(|| usage("the pool handle is closed"))
     }
 
-    fn append_bytes(&self, json: &[u8], tags: Vec<String>, d: Option<String>) -> napi::Result<Receipt> {
-        let d = lift(durability(d))?;
+    fn append_bytes(
+        &self,
+        json: &[u8],
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        let d = durability(flush);
+        let tags = tags.unwrap_or_default();
         let m = match self.get_inner()? {
             PoolImpl::Local { pool, .. } => lift(pool.append_json(json, &tags, d))?,
             PoolImpl::Remote(rp) => lift(rp.append_json(json, &tags, d))?,
         };
-        Ok(Receipt {
-            seq: m.seq as f64,
-            time: m.time_rfc3339(),
-        })
+        Ok(receipt(&m))
     }
 
     /// Appends JSON text given as bytes.
@@ -212,10 +222,10 @@ impl NativePool {
     pub fn append_buf(
         &self,
         json: BufferSlice,
-        tags: Vec<String>,
-        durability: Option<String>,
-    ) -> napi::Result<Receipt> {
-        self.append_bytes(&json, tags, durability)
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        self.append_bytes(&json, tags, flush)
     }
 
     /// Appends JSON text given as a string.
@@ -223,10 +233,10 @@ impl NativePool {
     pub fn append_str(
         &self,
         json: String,
-        tags: Vec<String>,
-        durability: Option<String>,
-    ) -> napi::Result<Receipt> {
-        self.append_bytes(json.as_bytes(), tags, durability)
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        self.append_bytes(json.as_bytes(), tags, flush)
     }
 
     /// The envelope of message `seq`, as JSON text.
