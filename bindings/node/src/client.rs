@@ -29,13 +29,19 @@ impl NativeClient {
     /// `dir`: a directory (default `$HOME/.plasmite/pools`) or a base URL; `token` and `tls_ca` only
     /// apply to a URL.
     #[napi(constructor)]
-    pub fn new(dir: Option<String>, token: Option<String>, tls_ca: Option<String>) -> napi::Result<Self> {
+    pub fn new(
+        dir: Option<String>,
+        token: Option<String>,
+        tls_ca: Option<String>,
+    ) -> napi::Result<Self> {
         let backend = match dir {
             Some(d) if plasmite::remote::is_url(&d) => {
                 Backend::Remote(lift(RemoteClient::new(&d, token, tls_ca))?)
             }
             _ if token.is_some() || tls_ca.is_some() => {
-                return Err(usage("token and tlsCa only apply to a remote client (an http(s) URL)"))
+                return Err(usage(
+                    "token and tlsCa only apply to a remote client (an http(s) URL)",
+                ))
             }
             Some(d) => Backend::Local(Client::new(d)),
             None => Backend::Local(Client::new(lift(Client::default_dir())?)),

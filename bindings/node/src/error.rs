@@ -18,8 +18,6 @@ pub fn usage(message: impl Into<String>) -> napi::Error {
     to_napi(Error::usage(message))
 }
 
-/// The result type of every native method.
-
 /// Maps a core result.
 pub fn lift<T>(r: plasmite::Result<T>) -> napi::Result<T> {
     r.map_err(to_napi)

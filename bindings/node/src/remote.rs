@@ -141,8 +141,12 @@ impl RemoteClient {
     }
 
     fn json(bytes: &[u8]) -> Result<serde_json::Value> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("invalid answer from the server: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("invalid answer from the server: {e}"),
+            )
+        })
     }
 
     pub fn create(&self, r: &str, size_bytes: u64) -> Result<RemotePool> {
@@ -154,7 +158,11 @@ impl RemoteClient {
 
     pub fn open(&self, r: &str) -> Result<RemotePool> {
         let name = Self::name(r)?;
-        self.call("POST", "/v0/pools/open", Some(serde_json::json!({"pool": name})))?;
+        self.call(
+            "POST",
+            "/v0/pools/open",
+            Some(serde_json::json!({"pool": name})),
+        )?;
         self.pool(name)
     }
 
@@ -171,7 +179,9 @@ impl RemoteClient {
     /// The server's pool objects (its `{"pools":[..]}`), as an array.
     pub fn list(&self) -> Result<serde_json::Value> {
         let mut v = Self::json(&self.call("GET", "/v0/pools", None)?)?;
-        Ok(v.get_mut("pools").map(serde_json::Value::take).unwrap_or_default())
+        Ok(v.get_mut("pools")
+            .map(serde_json::Value::take)
+            .unwrap_or_default())
     }
 
     pub fn info(&self, r: &str) -> Result<serde_json::Value> {

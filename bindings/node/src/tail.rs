@@ -63,7 +63,10 @@ pub(crate) trait Source: Send {
 }
 
 /// Whether a message's tags include every wanted tag.
-pub(crate) fn has_tags<'a, I: Iterator<Item = &'a str>>(have: impl Fn() -> I, want: &[String]) -> bool {
+pub(crate) fn has_tags<'a, I: Iterator<Item = &'a str>>(
+    have: impl Fn() -> I,
+    want: &[String],
+) -> bool {
     want.iter().all(|w| have().any(|h| h == w))
 }
 
@@ -312,9 +315,8 @@ impl Worker {
         }
         out.push(b'}');
         let done = end.is_some() || error.is_some();
-        let text = String::from_utf8(out).unwrap_or_else(|e| {
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        });
+        let text = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         (text, done)
     }
 }
