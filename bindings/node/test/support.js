@@ -8,11 +8,18 @@ const readline = require('node:readline')
 
 const REPO = path.resolve(__dirname, '..', '..', '..')
 
-/** The plasmite binary: $PLASMITE_BIN, else the repo's debug build (`cargo build` at the root). */
+/**
+ * The plasmite binary: $PLASMITE_BIN, else the repo's debug build, built here with `cargo build` the
+ * first time it is missing (so `npm install && npm test` works on a fresh clone).
+ */
 function plasmiteBin() {
-  const bin = process.env.PLASMITE_BIN || path.join(REPO, 'target', 'debug', 'plasmite')
+  if (process.env.PLASMITE_BIN) return process.env.PLASMITE_BIN
+  const bin = path.join(REPO, 'target', 'debug', 'plasmite')
   if (!fs.existsSync(bin)) {
-    throw new Error(`no plasmite binary at ${bin}: run 'cargo build -j2' at the repo root or set PLASMITE_BIN`)
+    const r = spawnSync('cargo', ['build', '-j2', '--bin', 'plasmite'], { cwd: REPO, stdio: 'inherit' })
+    if (r.status !== 0 || !fs.existsSync(bin)) {
+      throw new Error(`no plasmite binary at ${bin} and 'cargo build' failed: set PLASMITE_BIN`)
+    }
   }
   return bin
 }
