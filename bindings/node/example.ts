@@ -8,6 +8,11 @@ async function main(): Promise<void> {
   console.log(m.seq, m.time, m.date.toISOString(), m.data.value)
   pool.appendJson(Buffer.from('{"sensor": "temp", "value": 23.5}'), [], Durability.Flush)
 
+  const again: Message = await pool.getAsync(m.seq)
+  const later: Message<number[]> = await pool.appendAsync([1, 2], [], Durability.Fast)
+  await pool.appendJsonAsync('{"x": 1}')
+  console.log(again.seq, later.data[0])
+
   const info: PoolInfo = pool.info()
   console.log(info.messageCount, info.bounds.newest)
 

@@ -95,6 +95,10 @@ export declare class Pool {
   append<T extends Json>(value: T, tags?: string[], durability?: Durability): Message<T>
   appendJson(json: Buffer | Uint8Array | string, tags?: string[], durability?: Durability): Message
   get(seq: number): Message
+  /** The same calls run on libuv's thread pool (worth it for a remote pool). */
+  appendAsync<T extends Json>(value: T, tags?: string[], durability?: Durability): Promise<Message<T>>
+  appendJsonAsync(json: Buffer | Uint8Array | string, tags?: string[], durability?: Durability): Promise<Message>
+  getAsync(seq: number): Promise<Message>
   info(): PoolInfo
   tail<T = Json>(options?: TailOptions): Tail<T>
   close(): void

@@ -184,6 +184,63 @@ class Pool {
     return committed(r, t.length === 0 ? [] : t.slice(), raw)
   }
 
+  /** `append` run on libuv's thread pool: resolves to the message (useful for a remote pool). */
+  async appendAsync(value, tags, durability = Durability.Fast) {
+    let text
+    try {
+      text = JSON.stringify(value)
+    } catch (e) {
+      throw new PlasmiteError(ErrorKind.Usage, `data is not JSON: ${e.message}`, { cause: e })
+    }
+    if (text === undefined) {
+      throw new PlasmiteError(ErrorKind.Usage, 'data must be a JSON value (got undefined or a function)')
+    }
+    const t = tagsOf(tags)
+    const flush = flushOf(durability)
+    let r
+    try {
+      r = await this.#n.appendStrAsync(text, t.length === 0 ? null : t, flush)
+    } catch (e) {
+      throw convert(e)
+    }
+    return committed(r, t.slice(), text)
+  }
+
+  /** `appendJson` run on libuv's thread pool (a Buffer's bytes are copied at the call). */
+  async appendJsonAsync(json, tags, durability = Durability.Fast) {
+    const t = tagsOf(tags)
+    const nt = t.length === 0 ? null : t
+    const flush = flushOf(durability)
+    let r
+    let raw
+    try {
+      if (typeof json === 'string') {
+        raw = json
+        r = await this.#n.appendStrAsync(json, nt, flush)
+      } else if (json instanceof Uint8Array) {
+        const buf = Buffer.isBuffer(json) ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength)
+        raw = buf.toString('utf8')
+        r = await this.#n.appendBufAsync(buf, nt, flush)
+      } else {
+        throw new PlasmiteError(ErrorKind.Usage, 'appendJsonAsync takes a Buffer, a Uint8Array or a string')
+      }
+    } catch (e) {
+      throw convert(e)
+    }
+    return committed(r, t.slice(), raw)
+  }
+
+  /** `get` run on libuv's thread pool. */
+  async getAsync(seq) {
+    let text
+    try {
+      text = await this.#n.getAsync(seq)
+    } catch (e) {
+      throw convert(e)
+    }
+    return messageOf(JSON.parse(text))
+  }
+
   /** The message `seq`; `NotFound` (with `.seq`) when absent or evicted. */
   get(seq) {
     return messageOf(JSON.parse(call(() => this.#n.get(seq))))

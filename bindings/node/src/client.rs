@@ -3,15 +3,17 @@
 //! as JSON text (one string per call, parsed by `index.js`); the append receipt, the hot path, is one
 //! `"SEQ TIME"` string.
 
-use crate::error::{js_u64, lift, to_napi, usage};
+use crate::error::{js_u64, lift, usage};
 use crate::remote::{RemoteClient, RemotePool};
 use crate::tail::{self, NativeTail, TailArgs};
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{AsyncTask, BufferSlice};
 use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunction};
+use napi::{Env, Task};
 use napi_derive::napi;
 use plasmite::api::{Client, Durability, Pool, PoolRef};
 use plasmite::Error;
 use std::path::Path;
+use std::sync::Arc;
 
 enum Backend {
     Local(Client),
@@ -69,7 +71,7 @@ impl NativeClient {
             }
             Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&pool_ref, size))?),
         };
-        Ok(NativePool { inner: Some(inner) })
+        Ok(NativePool::new(inner))
     }
 
     #[napi]
@@ -81,7 +83,7 @@ impl NativeClient {
             }
             Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&pool_ref))?),
         };
-        Ok(NativePool { inner: Some(inner) })
+        Ok(NativePool::new(inner))
     }
 
     /// Opens the pool, creating it with `size_bytes` when missing.
@@ -95,7 +97,7 @@ impl NativeClient {
             }
             Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&pool_ref, size))?),
         };
-        Ok(NativePool { inner: Some(inner) })
+        Ok(NativePool::new(inner))
     }
 
     /// JSON array of pool objects (`{name, path, …info}` or `{name, path, error}`), sorted by name.
@@ -179,7 +181,68 @@ impl PoolImpl {
 /// An open pool, local or remote.
 #[napi]
 pub struct NativePool {
-    inner: Option<PoolImpl>,
+    inner: Option<Arc<PoolImpl>>,
+}
+
+impl NativePool {
+    fn new(inner: PoolImpl) -> NativePool {
+        NativePool {
+            inner: Some(Arc::new(inner)),
+        }
+    }
+}
+
+impl PoolImpl {
+    fn append(&self, json: &[u8], tags: &[String], flush: bool) -> plasmite::Result<String> {
+        let d = durability(flush);
+        let m = match self {
+            PoolImpl::Local { pool, .. } => pool.append_json(json, tags, d)?,
+            PoolImpl::Remote(rp) => rp.append_json(json, tags, d)?,
+        };
+        Ok(receipt(&m))
+    }
+
+    fn get(&self, seq: u64) -> plasmite::Result<String> {
+        let m = match self {
+            PoolImpl::Local { pool, .. } => pool.get(seq)?,
+            PoolImpl::Remote(rp) => rp.get(seq)?,
+        };
+        let mut out = Vec::with_capacity(m.data.len() + 96);
+        m.write_json(&mut out);
+        String::from_utf8(out).map_err(|e| Error::usage(e.to_string()))
+    }
+}
+
+/// What an async call does on libuv's thread pool (the call itself never waits for long).
+pub enum Job {
+    Append {
+        json: Vec<u8>,
+        tags: Vec<String>,
+        flush: bool,
+    },
+    Get(u64),
+}
+
+/// A pool operation run off the event loop; resolves to the same text as its synchronous twin.
+pub struct PoolTask {
+    pool: Arc<PoolImpl>,
+    job: Job,
+}
+
+impl Task for PoolTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        lift(match &self.job {
+            Job::Append { json, tags, flush } => self.pool.append(json, tags, *flush),
+            Job::Get(seq) => self.pool.get(*seq),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
 }
 
 fn durability(flush: bool) -> Durability {
@@ -202,10 +265,53 @@ fn receipt(m: &plasmite::Message) -> String {
 
 #[napi]
 impl NativePool {
-    fn get_inner(&self) -> napi::Result<&PoolImpl> {
+    fn get_inner(&self) -> napi::Result<&Arc<PoolImpl>> {
         self.inner
             .as_ref()
             .ok_or_else(|| usage("the pool handle is closed"))
+    }
+
+    fn task(&self, job: Job) -> napi::Result<AsyncTask<PoolTask>> {
+        Ok(AsyncTask::new(PoolTask {
+            pool: Arc::clone(self.get_inner()?),
+            job,
+        }))
+    }
+
+    /// `appendBuf` on libuv's thread pool (the bytes are copied first).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn append_buf_async(
+        &self,
+        json: BufferSlice,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Append {
+            json: json.to_vec(),
+            tags: tags.unwrap_or_default(),
+            flush,
+        })
+    }
+
+    /// `appendStr` on libuv's thread pool.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn append_str_async(
+        &self,
+        json: String,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Append {
+            json: json.into_bytes(),
+            tags: tags.unwrap_or_default(),
+            flush,
+        })
+    }
+
+    /// `get` on libuv's thread pool.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_async(&self, seq: f64) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Get(lift(js_u64(seq, "seq"))?))
     }
 
     fn append_bytes(
@@ -214,13 +320,10 @@ impl NativePool {
         tags: Option<Vec<String>>,
         flush: bool,
     ) -> napi::Result<String> {
-        let d = durability(flush);
-        let tags = tags.unwrap_or_default();
-        let m = match self.get_inner()? {
-            PoolImpl::Local { pool, .. } => lift(pool.append_json(json, &tags, d))?,
-            PoolImpl::Remote(rp) => lift(rp.append_json(json, &tags, d))?,
-        };
-        Ok(receipt(&m))
+        lift(
+            self.get_inner()?
+                .append(json, &tags.unwrap_or_default(), flush),
+        )
     }
 
     /// Appends JSON text given as bytes.
@@ -249,19 +352,13 @@ impl NativePool {
     #[napi]
     pub fn get(&self, seq: f64) -> napi::Result<String> {
         let seq = lift(js_u64(seq, "seq"))?;
-        let m = match self.get_inner()? {
-            PoolImpl::Local { pool, .. } => lift(pool.get(seq))?,
-            PoolImpl::Remote(rp) => lift(rp.get(seq))?,
-        };
-        let mut out = Vec::with_capacity(m.data.len() + 96);
-        m.write_json(&mut out);
-        String::from_utf8(out).map_err(|e| to_napi(Error::usage(e.to_string())))
+        lift(self.get_inner()?.get(seq))
     }
 
     /// JSON text of the pool object.
     #[napi]
     pub fn info(&self) -> napi::Result<String> {
-        match self.get_inner()? {
+        match self.get_inner()?.as_ref() {
             PoolImpl::Local { pool, name } => {
                 Ok(with_name(lift(pool.info())?.to_json(), name).to_string())
             }
@@ -282,7 +379,7 @@ impl NativePool {
         args: TailArgs,
         on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
     ) -> napi::Result<NativeTail> {
-        let source = match self.get_inner()? {
+        let source = match self.get_inner()?.as_ref() {
             PoolImpl::Local { pool, .. } => lift(tail::local_source(pool, &args))?,
             PoolImpl::Remote(rp) => lift(rp.tail_source(&args))?,
         };

@@ -101,6 +101,25 @@ for (const [name, setup] of Object.entries(backends)) {
     assert.deepEqual(info.bounds, { oldest: 1, newest: 9 })
   })
 
+  test(`${name}: async variants of append, appendJson and get`, async (t) => {
+    const { client } = await setup(t)
+    const pool = client.createPool('async', 1024 * 1024)
+    const [a, b, c] = await Promise.all([
+      pool.appendAsync({ n: 1 }, ['x']),
+      pool.appendJsonAsync(Buffer.from('{"n": 2}'), [], Durability.Flush),
+      pool.appendJsonAsync('{"n": 3}'),
+    ])
+    assert.deepEqual(
+      [a, b, c].map((m) => m.seq).sort(),
+      [1, 2, 3],
+    )
+    const got = await pool.getAsync(a.seq)
+    assert.deepEqual([got.data, got.tags, got.time], [{ n: 1 }, ['x'], a.time])
+    await assert.rejects(pool.getAsync(99), (e) => e instanceof PlasmiteError && e.kind === ErrorKind.NotFound && e.seq === 99)
+    await assert.rejects(pool.appendJsonAsync('{nope'), (e) => e.kind === ErrorKind.Usage)
+    await assert.rejects(pool.appendAsync({}, [], 'never'), (e) => e.kind === ErrorKind.Usage)
+  })
+
   test(`${name}: usage errors`, async (t) => {
     const { client } = await setup(t)
     const pool = client.createPool('u', 1024 * 1024)
