@@ -376,6 +376,7 @@ impl NativePool {
     #[napi]
     pub fn tail(
         &self,
+        env: Env,
         args: TailArgs,
         on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
     ) -> napi::Result<NativeTail> {
@@ -383,6 +384,6 @@ impl NativePool {
             PoolImpl::Local { pool, .. } => lift(tail::local_source(pool, &args))?,
             PoolImpl::Remote(rp) => lift(rp.tail_source(&args))?,
         };
-        tail::start(source, args, on_batch)
+        tail::start(&env, source, args, on_batch)
     }
 }

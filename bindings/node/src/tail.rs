@@ -140,10 +140,13 @@ pub struct NativeTail {
 
 /// Starts the worker thread of a tail.
 pub(crate) fn start(
+    env: &Env,
     mut source: Box<dyn Source>,
     args: TailArgs,
-    on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
+    mut on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
 ) -> napi::Result<NativeTail> {
+    // A tail keeps the process alive only while a batch is awaited (`pull` refers, `idle` lets go).
+    on_batch.unref(env)?;
     let max = args
         .max
         .map(|m| js_u64(m, "max"))

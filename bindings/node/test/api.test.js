@@ -327,3 +327,49 @@ test('the README example runs as written', async (t) => {
   assert.deepEqual(m.data, { sensor: 'temp', value: 23.5 })
   assert.ok(fs.existsSync(path.join(dir, 'data', 'events.plasmite')))
 })
+
+/** Runs a node script in a child process; resolves to {code, stdout} or rejects after `ms`. */
+function runNode(script, ms, onSpawn = () => {}) {
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+    onSpawn(stdout)
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`the child did not exit within ${ms} ms; it printed ${JSON.stringify(stdout)}`))
+    }, ms)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout })
+    })
+  })
+}
+
+test('a tail keeps the process alive while it waits, and not otherwise', async (t) => {
+  const dir = tempDir(t)
+  const pool = new Client(dir).createPool('alive', 1024 * 1024)
+  const pkg = JSON.stringify(path.join(__dirname, '..'))
+  const idle = await runNode(
+    `const { Client } = require(${pkg}); new Client(${JSON.stringify(dir)}).openPool('alive').tail({}); console.log('made')`,
+    20000,
+  )
+  assert.deepEqual(idle, { code: 0, stdout: 'made\n' })
+  let appended = false
+  const waiting = await runNode(
+    `const { Client } = require(${pkg})
+     const p = new Client(${JSON.stringify(dir)}).openPool('alive')
+     ;(async () => { const tail = p.tail({ max: 1 }); console.log('waiting'); for await (const m of tail) console.log(JSON.stringify(m.data)) })()`,
+    20000,
+    (out) => {
+      if (!appended && out.includes('waiting')) {
+        appended = true
+        // Only the tail's pending wait keeps the child alive until this arrives.
+        setTimeout(() => pool.append({ woke: true }), 300)
+      }
+    },
+  )
+  assert.deepEqual(waiting, { code: 0, stdout: 'waiting\n{"woke":true}\n' })
+})
