@@ -360,21 +360,27 @@ class Tail {
 
   #onBatch(text) {
     if (this.#ended) return // cancelled meanwhile: drop whatever was in flight
-    if (this.#n !== null) this.#n.idle()
-    const b = JSON.parse(text)
-    const out = []
-    for (const it of b.items) {
-      if (it.lost !== undefined) {
-        this.#lost += it.lost
-        if (this.#onLost) this.#onLost(it.lost)
-      } else {
-        out.push(messageOf(it))
+    try {
+      this.#n.idle()
+      const b = JSON.parse(text)
+      const out = []
+      for (const it of b.items) {
+        if (it.lost !== undefined) {
+          this.#lost += it.lost
+          if (this.#onLost) this.#onLost(it.lost)
+        } else {
+          out.push(messageOf(it))
+        }
       }
+      this.#buf = out
+      this.#i = 0
+      if (b.error !== null) this.#error = fromEnvelope(b.error.error)
+      if (b.end !== null || b.error !== null) this.#finish()
+    } catch (e) {
+      // An onLost callback that threw: the iteration ends with its error (never an uncaught one here).
+      this.#error = e
+      this.#finish()
     }
-    this.#buf = out
-    this.#i = 0
-    if (b.error !== null) this.#error = fromEnvelope(b.error.error)
-    if (b.end !== null || b.error !== null) this.#finish()
     this.#settle()
   }
 

@@ -239,6 +239,12 @@ for (const [name, setup] of Object.entries(backends)) {
     )
     assert.equal(tail.lost, bounds.oldest - 1)
     assert.deepEqual(losses, [bounds.oldest - 1])
+    // A throwing onLost ends the iteration with its error.
+    const boom = new Error('boom')
+    await assert.rejects(
+      drain(pool.tail({ sinceSeq: 1, onLost: () => { throw boom } })),
+      (e) => e === boom,
+    )
   })
 
   test(`${name}: a writer in another process is seen by a waiting tail`, async (t) => {
