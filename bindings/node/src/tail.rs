@@ -234,6 +234,16 @@ impl NativeTail {
     }
 }
 
+impl Drop for NativeTail {
+    /// A tail collected without `cancel` stops its worker too (its channel closes; a wait is woken).
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+}
+
 struct Worker {
     tags: Vec<String>,
     max: Option<u64>,
