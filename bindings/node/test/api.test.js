@@ -221,6 +221,13 @@ for (const [name, setup] of Object.entries(backends)) {
     }
     assert.equal(n, 3)
     assert.deepEqual(await tail.next(), { value: undefined, done: true })
+    // cancel() while a next() waits: it resolves as done.
+    const waiting = pool.tail({})
+    const pending = waiting.next()
+    setTimeout(() => waiting.cancel(), 100)
+    assert.deepEqual(await pending, { value: undefined, done: true })
+    pool.append({ after: 'cancel' })
+    assert.deepEqual(await waiting.next(), { value: undefined, done: true })
   })
 
   test(`${name}: a lapped reader is told how many messages it lost`, async (t) => {
@@ -278,6 +285,11 @@ test('local: refs as names, paths and URIs', async (t) => {
     assertKind(() => client.createPool(uri, 1024 * 1024), ErrorKind.Usage)
   }
   assertKind(() => new Client(dir, { token: 'x' }), ErrorKind.Usage)
+  // An unreadable pool is listed with its error.
+  fs.writeFileSync(path.join(dir, 'junk.plasmite'), 'not a pool at all')
+  const junk = client.listPools().find((p) => p.name === 'junk')
+  assert.ok(junk.error instanceof PlasmiteError)
+  assert.equal(junk.error.kind, ErrorKind.Corrupt)
 })
 
 test('local: Busy, Permission, Corrupt and Io errors', async (t) => {
