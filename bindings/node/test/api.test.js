@@ -11,6 +11,9 @@ const { tempDir, serve, cli, sleep, plasmiteBin, holdLock } = require('./support
 
 const TOKEN = 'node-binding-test-token'
 
+// Find (or build, on a fresh clone) the plasmite binary before any test starts a clock.
+test.before(() => plasmiteBin())
+
 const backends = {
   local: async (t) => {
     const dir = tempDir(t)
