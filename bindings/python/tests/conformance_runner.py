@@ -238,6 +238,7 @@ class Runner:
     def read_stream(self, st: Stream, max: Optional[int]) -> Dict[str, Any]:
         """Reads until `max` messages (when given), the stream's end, a timeout or cancellation."""
         messages: List[Dict[str, Any]] = []
+        end: Optional[str] = None
         lost, start = 0, st.tail.lost
         while True:
             if max is not None and len(messages) >= max:
