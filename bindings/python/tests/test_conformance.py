@@ -189,6 +189,18 @@ def test_runner_reports_every_unmet_step(tmp_path: Path) -> None:
     assert failed == ["1", "2", "3", "4", "5", "6"], str(ei.value)
 
 
+def test_a_remote_exclusion_must_still_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = {"conformance": 0, "name": "x", "steps": [
+        {"op": "create", "pool": {"path": "p.plasmite"}, "size_bytes": 65536},  # refused remotely
+        {"op": "create", "pool": "q", "size_bytes": 65536},  # passes remotely
+    ]}
+    monkeypatch.setitem(REMOTE_EXCLUSIONS, ("x.json", 1), PATH_REF)
+    assert run_manifest("x.json", doc, "remote", tmp_path / "a") == 2
+    monkeypatch.setitem(REMOTE_EXCLUSIONS, ("x.json", 2), PATH_REF)
+    with pytest.raises(AssertionError, match="x.json step 2 .* but it passed: remove the entry"):
+        run_manifest("x.json", doc, "remote", tmp_path / "b")
+
+
 def test_known_remote_gaps_still_exist(tmp_path: Path) -> None:
     door = open_door("remote", tmp_path)
     try:
