@@ -139,9 +139,16 @@ impl PoolTail {
     /// Ends the tail once it has read the message that is the newest now (without waiting for
     /// more); ends at once if the pool is empty. Messages before the tail's start are not read.
     pub fn stop_at_newest(&mut self, pool: &PoolHandle) -> Result<()> {
-        match pool.info()?.bounds {
-            Some((_, newest)) => self.stop_after = Some(newest),
-            None => self.ended = Some(TailEnd::Max),
+        let first = match &self.door {
+            Door::Local(t) => Some(t.next_seq()),
+            Door::Remote(r) => r.first,
+        };
+        match (pool.info()?.bounds, first) {
+            (Some((_, newest)), Some(first)) if first <= newest => {
+                self.stop_after = Some(newest)
+            }
+            // Empty, or starting past the newest (`--tail 0`, the live edge): nothing to read.
+            _ => self.ended = Some(TailEnd::Max),
         }
         Ok(())
     }
@@ -223,6 +230,8 @@ struct RemoteTail {
     max: Option<u64>,
     idle: Option<std::time::Duration>,
     delivered: u64,
+    /// The seq the tail starts at; `None` for the live edge.
+    first: Option<u64>,
     current: Option<Message>,
     ended: Option<TailEnd>,
 }
@@ -275,6 +284,7 @@ impl RemoteTail {
             max: opts.max,
             idle: opts.idle_timeout,
             delivered: 0,
+            first: since,
             current: None,
             ended: None,
         })
