@@ -169,7 +169,9 @@ impl PoolTail {
         })
     }
 
-    /// Replaces the deadline (e.g. to restart a timeout after a message the caller kept).
+    /// Replaces the deadline (e.g. to restart a timeout after a message the caller kept). A remote
+    /// tail's stream already open keeps its length, so pass the first deadline in [`TailOptions`]:
+    /// moving it later (pushing it back) is what this is for.
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         match &mut self.door {
             Door::Local(t) => t.set_deadline(deadline),

@@ -8,6 +8,7 @@ mod cli_tty;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
+mod doors;
 mod durability;
 mod fuzz_corpus;
 mod model;

@@ -55,17 +55,17 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
     let pool = open_handle(ctx, &a.pool, a.create, None, &a.remote)?;
     let start = start_of(&pool, &a)?;
     let interrupt = crate::sys::signal::install_interrupt_flag();
+    let timeout = a.timeout;
     let mut tail = pool.tail(TailOptions {
         start,
         interrupt: Some(interrupt),
+        deadline: timeout.map(|t| Instant::now() + t),
         ..Default::default()
     })?;
     if a.no_follow {
         tail.stop_at_newest(&pool)?;
     }
     let closed = watch_stdout(tail.canceller());
-    let timeout = a.timeout;
-    tail.set_deadline(timeout.map(|t| Instant::now() + t));
     let mut run = Run {
         ctx,
         out: ctx.out(a.format, a.data_only),
@@ -200,8 +200,12 @@ fn start_of(pool: &PoolHandle, a: &PeekArgs) -> Result<TailStart, Failure> {
         };
         return Ok(TailStart::SinceTime(ns));
     }
-    if let Some(n) = a.tail {
-        return Ok(TailStart::Last(n));
+    match a.tail {
+        // The last 0 messages: the live edge (`Last(0)` would start at the oldest when the next
+        // seq cannot be located).
+        Some(0) => return Ok(TailStart::Edge),
+        Some(n) => return Ok(TailStart::Last(n)),
+        None => {}
     }
     if a.replay.is_some() || a.no_follow {
         let oldest = pool.info()?.bounds.map_or(1, |b| b.0);

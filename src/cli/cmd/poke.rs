@@ -24,7 +24,15 @@ pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
         times: a.retry,
         delay: a.retry_delay,
     };
-    let pool = retry.run_open(|| open_handle(ctx, &a.pool, a.create, a.create_size, &a.remote))?;
+    let pool = retry.run_open(|| {
+        let pool = open_handle(ctx, &a.pool, a.create, a.create_size, &a.remote)?;
+        if pool.is_remote() && retry.times > 0 {
+            // A remote handle opens without a request: ask once, so that a missing pool is
+            // waited for as locally.
+            pool.info()?;
+        }
+        Ok(pool)
+    })?;
     let durability = match a.durability {
         args::Durability::Fast => Durability::Fast,
         args::Durability::Flush => Durability::Flush,
