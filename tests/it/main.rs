@@ -11,6 +11,7 @@ mod crash_campaign;
 mod doors;
 mod durability;
 mod fuzz_corpus;
+mod layers;
 mod model;
 mod multiproc;
 mod readme;

@@ -47,7 +47,7 @@ pub fn open(client: &Client, arg: &str, create: bool, size: Option<u64>) -> Resu
 pub fn display_name(arg: &str) -> String {
     match PoolRef::parse(arg) {
         PoolRef::Name(n) => n,
-        PoolRef::Uri(u) => crate::remote::parse_url(&u).map_or(u, |p| p.pool),
+        PoolRef::Uri(u) => RemoteClient::for_pool_url(&u, Default::default()).map_or(u, |(_, p)| p),
         _ => arg.to_owned(),
     }
 }
