@@ -207,7 +207,10 @@ fn answer_error(status: u16, body: &[u8]) -> Error {
 }
 
 fn invalid_answer(why: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Io, format!("invalid answer from the server: {why}"))
+    Error::new(
+        ErrorKind::Io,
+        format!("invalid answer from the server: {why}"),
+    )
 }
 
 /// `{"pool": POOL}` → [`PoolInfo`].

@@ -88,7 +88,9 @@ impl<'a> MessageView<'a> {
 pub enum EventRef<'a> {
     Message(MessageView<'a>),
     /// `lost` messages were overwritten before this tail could read them.
-    Dropped { lost: u64 },
+    Dropped {
+        lost: u64,
+    },
 }
 
 /// Cancels a [`PoolTail`] from another thread. `Send + Sync`.
@@ -144,9 +146,7 @@ impl PoolTail {
             Door::Remote(r) => r.first,
         };
         match (pool.info()?.bounds, first) {
-            (Some((_, newest)), Some(first)) if first <= newest => {
-                self.stop_after = Some(newest)
-            }
+            (Some((_, newest)), Some(first)) if first <= newest => self.stop_after = Some(newest),
             // Empty, or starting past the newest (`--tail 0`, the live edge): nothing to read.
             _ => self.ended = Some(TailEnd::Max),
         }
@@ -197,7 +197,11 @@ impl PoolTail {
         let stop = self.stop_after;
         let ev = match &mut self.door {
             Door::Local(t) => {
-                let ev = if block { t.next_ref() } else { t.try_next_ref() };
+                let ev = if block {
+                    t.next_ref()
+                } else {
+                    t.try_next_ref()
+                };
                 ev.map(|r| {
                     r.map(|e| match e {
                         TailEventRef::Message(m) => EventRef::Message(MessageView::Frame(m)),

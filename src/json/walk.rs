@@ -111,7 +111,10 @@ impl<'a> Members<'a> {
             Scan::Incomplete | Scan::Empty => Err(WalkError {
                 offset: self.text.len(),
                 why: "unexpected end",
-                json: Some(JsonError::new(self.text.len(), JsonErrorKind::UnexpectedEnd)),
+                json: Some(JsonError::new(
+                    self.text.len(),
+                    JsonErrorKind::UnexpectedEnd,
+                )),
             }),
         }
     }
@@ -246,8 +249,16 @@ mod tests {
     #[test]
     fn malformed_objects_end_the_walk_with_an_error() {
         for bad in [
-            "", "[1]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{a:1}",
-            "{\"a\":1} x", "{\"a\":[1,}",
+            "",
+            "[1]",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":1 \"b\":2}",
+            "{a:1}",
+            "{\"a\":1} x",
+            "{\"a\":[1,}",
         ] {
             assert!(walk(bad).is_err(), "{bad:?}");
         }
@@ -265,7 +276,9 @@ mod tests {
 
     #[test]
     fn plain_names_borrow_and_escaped_names_decode() {
-        let m = members(br#"{"k":1,"\n":2}"#).collect::<Result<Vec<_>, _>>().unwrap();
+        let m = members(br#"{"k":1,"\n":2}"#)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
         assert_eq!(m[0].plain_name(), Some("k"));
         assert_eq!(m[1].plain_name(), None);
         assert_eq!(m[1].name().unwrap(), "\n");

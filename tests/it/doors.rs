@@ -107,7 +107,10 @@ fn seqs(r: &Run) -> Vec<u64> {
 fn poke_inline_prints_one_envelope_with_keys_in_order() {
     both("inline", |d| {
         d.make("p", None);
-        let r = d.pls(&["poke", &d.pool("p"), r#"{"z":1,"a":1.50}"#, "--tag", "t"], None);
+        let r = d.pls(
+            &["poke", &d.pool("p"), r#"{"z":1,"a":1.50}"#, "--tag", "t"],
+            None,
+        );
         assert_eq!(r.code, 0, "{}: {}", d.name(), r.stderr);
         assert_eq!(r.stdout.lines().count(), 1, "{}", d.name());
         let line = r.stdout.trim();
@@ -117,7 +120,12 @@ fn poke_inline_prints_one_envelope_with_keys_in_order() {
             "{line}"
         );
         let g = d.pls(&["get", &d.pool("p"), "1"], None);
-        assert_eq!(g.stdout, r.stdout, "{}: get prints what poke printed", d.name());
+        assert_eq!(
+            g.stdout,
+            r.stdout,
+            "{}: get prints what poke printed",
+            d.name()
+        );
     });
 }
 
@@ -149,12 +157,22 @@ fn poke_errors_stop_or_skip_bad_records_the_same_way() {
         d.make("p", None);
         let input = b"{\"ok\":1}\n{bad\n{\"ok\":2}\n";
         let stop = d.pls(&["poke", &d.pool("p")], Some(input));
-        assert_eq!((stop.code, stop.error_kind()), (2, "Usage".into()), "{}", d.name());
+        assert_eq!(
+            (stop.code, stop.error_kind()),
+            (2, "Usage".into()),
+            "{}",
+            d.name()
+        );
         assert_eq!(seqs(&stop), [1], "{}: records before the bad one", d.name());
         let skip = d.pls(&["poke", &d.pool("p"), "--errors", "skip"], Some(input));
         assert_eq!(seqs(&skip), [2, 3], "{}: {}", d.name(), skip.stderr);
         assert!(skip.stderr.contains("\"skipped\""), "{}", skip.stderr);
-        assert_ne!(skip.code, 0, "{}: skipped records are not a clean exit", d.name());
+        assert_ne!(
+            skip.code,
+            0,
+            "{}: skipped records are not a clean exit",
+            d.name()
+        );
     });
 }
 
@@ -165,8 +183,18 @@ fn a_record_the_pool_refuses_is_a_bad_record_under_errors() {
         let big = format!("{{\"big\":\"{}\"}}\n", "x".repeat(200 * 1024));
         let input = format!("{{\"a\":1}}\n{big}{{\"a\":2}}\n");
         let stop = d.pls(&["poke", &d.pool("p")], Some(input.as_bytes()));
-        assert_eq!((stop.code, stop.error_kind()), (2, "Usage".into()), "{}", d.name());
-        assert!(stop.stderr.contains("record 2"), "{}: {}", d.name(), stop.stderr);
+        assert_eq!(
+            (stop.code, stop.error_kind()),
+            (2, "Usage".into()),
+            "{}",
+            d.name()
+        );
+        assert!(
+            stop.stderr.contains("record 2"),
+            "{}: {}",
+            d.name(),
+            stop.stderr
+        );
         assert_eq!(seqs(&stop), [1], "{}", d.name());
         let skip = d.pls(
             &["poke", &d.pool("p"), "--errors", "skip"],
@@ -181,7 +209,12 @@ fn poke_retry_waits_for_a_pool_that_appears() {
     both("retry", |d| {
         // Missing pool: NotFound (exit 3) without --retry, through both doors.
         let r = d.pls(&["poke", &d.pool("late"), "1"], None);
-        assert_eq!((r.code, r.error_kind()), (3, "NotFound".into()), "{}", d.name());
+        assert_eq!(
+            (r.code, r.error_kind()),
+            (3, "NotFound".into()),
+            "{}",
+            d.name()
+        );
         // With --retry, a pool created meanwhile is found (the remote door asks the server once
         // per attempt), and the value is committed exactly once.
         let dir = d.dir.path().to_path_buf();
@@ -190,11 +223,25 @@ fn poke_retry_waits_for_a_pool_that_appears() {
             make_pool(&dir, "late", None);
         });
         let r = d.pls(
-            &["poke", &d.pool("late"), "1", "--retry", "100", "--retry-delay", "50ms"],
+            &[
+                "poke",
+                &d.pool("late"),
+                "1",
+                "--retry",
+                "100",
+                "--retry-delay",
+                "50ms",
+            ],
             None,
         );
         maker.join().unwrap();
-        assert_eq!((r.code, seqs(&r)), (0, vec![1]), "{}: {}", d.name(), r.stderr);
+        assert_eq!(
+            (r.code, seqs(&r)),
+            (0, vec![1]),
+            "{}: {}",
+            d.name(),
+            r.stderr
+        );
     });
 }
 
@@ -203,18 +250,44 @@ fn peek_tail_prints_the_last_n_in_order() {
     both("tail", |d| {
         let p = d.make("p", None);
         for i in 1..=5 {
-            p.append(&serde_json::json!({ "i": i }), &["x"], plasmite::Durability::Fast)
-                .unwrap();
+            p.append(
+                &serde_json::json!({ "i": i }),
+                &["x"],
+                plasmite::Durability::Fast,
+            )
+            .unwrap();
         }
-        let r = d.pls(&["peek", &d.pool("p"), "--tail", "2", "--timeout", "200ms"], None);
-        assert_eq!((r.code, seqs(&r)), (124, vec![4, 5]), "{}: {}", d.name(), r.stderr);
+        let r = d.pls(
+            &["peek", &d.pool("p"), "--tail", "2", "--timeout", "200ms"],
+            None,
+        );
+        assert_eq!(
+            (r.code, seqs(&r)),
+            (124, vec![4, 5]),
+            "{}: {}",
+            d.name(),
+            r.stderr
+        );
         let one = d.pls(&["peek", &d.pool("p"), "--tail", "3", "--one"], None);
         assert_eq!((one.code, seqs(&one)), (0, vec![3]), "{}", d.name());
         let filtered = d.pls(
-            &["peek", &d.pool("p"), "-n", "5", "--where", ".data.i % 2 == 0", "--no-follow"],
+            &[
+                "peek",
+                &d.pool("p"),
+                "-n",
+                "5",
+                "--where",
+                ".data.i % 2 == 0",
+                "--no-follow",
+            ],
             None,
         );
-        assert_eq!((filtered.code, seqs(&filtered)), (0, vec![2, 4]), "{}", d.name());
+        assert_eq!(
+            (filtered.code, seqs(&filtered)),
+            (0, vec![2, 4]),
+            "{}",
+            d.name()
+        );
     });
 }
 
@@ -232,7 +305,10 @@ fn a_live_peek_gets_new_messages_and_one_ends_it() {
         assert_eq!(o.status.code(), Some(0), "{}", d.name());
         let v: serde_json::Value =
             serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap();
-        assert_eq!((v["seq"].as_u64(), v["data"].as_str()), (Some(2), Some("new")));
+        assert_eq!(
+            (v["seq"].as_u64(), v["data"].as_str()),
+            (Some(2), Some("new"))
+        );
     });
 }
 
@@ -252,9 +328,17 @@ fn a_lapped_peek_reports_the_drop_and_goes_on() {
         let out = String::from_utf8_lossy(&o.stdout);
         let got: Vec<u64> = out
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect();
-        assert!(got.windows(2).all(|w| w[0] < w[1]), "{}: in order", d.name());
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "{}: in order",
+            d.name()
+        );
         assert_eq!(got.last(), Some(&3000), "{}: reaches the newest", d.name());
         if got.len() < 3000 {
             let err = String::from_utf8_lossy(&o.stderr);
@@ -269,14 +353,29 @@ fn peek_no_follow_prints_the_selection_and_exits_0() {
         let empty = d.make("e", None);
         drop(empty);
         let r = d.pls(&["peek", &d.pool("e"), "--no-follow"], None);
-        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}: {}", d.name(), r.stderr);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, ""),
+            "{}: {}",
+            d.name(),
+            r.stderr
+        );
         let p = d.make("p", None);
         for i in 1..=4 {
-            p.append(&serde_json::json!(i), &[] as &[&str], plasmite::Durability::Fast)
-                .unwrap();
+            p.append(
+                &serde_json::json!(i),
+                &[] as &[&str],
+                plasmite::Durability::Fast,
+            )
+            .unwrap();
         }
         let all = d.pls(&["peek", &d.pool("p"), "--no-follow"], None);
-        assert_eq!((all.code, seqs(&all)), (0, vec![1, 2, 3, 4]), "{}", d.name());
+        assert_eq!(
+            (all.code, seqs(&all)),
+            (0, vec![1, 2, 3, 4]),
+            "{}",
+            d.name()
+        );
         let last = d.pls(&["peek", &d.pool("p"), "--no-follow", "--tail", "2"], None);
         assert_eq!((last.code, seqs(&last)), (0, vec![3, 4]), "{}", d.name());
         let none = d.pls(&["peek", &d.pool("p"), "--no-follow", "--tail", "0"], None);
@@ -289,8 +388,12 @@ fn peek_into_a_closed_pipe_returns_while_no_message_arrives() {
     both("head", |d| {
         let p = d.make("p", None);
         for i in 1..=3 {
-            p.append(&serde_json::json!(i), &[] as &[&str], plasmite::Durability::Fast)
-                .unwrap();
+            p.append(
+                &serde_json::json!(i),
+                &[] as &[&str],
+                plasmite::Durability::Fast,
+            )
+            .unwrap();
         }
         let mut child = d.spawn_peek(&[&d.pool("p"), "--tail", "2"]);
         // Read the first line, then close the pipe like `head -1` does.
@@ -321,7 +424,10 @@ fn pool_create_info_and_delete_work_through_both_doors() {
         let c = d.pls(&["pool", "create", &d.pool("n"), "--size", "128k"], None);
         assert_eq!(c.code, 0, "{}: {}", d.name(), c.stderr);
         let made = &c.lines()[0];
-        assert_eq!((made["name"].as_str(), made["file_size"].as_u64()), (Some("n"), Some(131072)));
+        assert_eq!(
+            (made["name"].as_str(), made["file_size"].as_u64()),
+            (Some("n"), Some(131072))
+        );
         let again = d.pls(&["pool", "create", &d.pool("n")], None);
         assert_eq!(again.error_kind(), "AlreadyExists", "{}", d.name());
         d.pls(&["poke", &d.pool("n"), "7"], None);
@@ -330,15 +436,31 @@ fn pool_create_info_and_delete_work_through_both_doors() {
         let info = &i.lines()[0];
         assert_eq!(info["name"], "n");
         assert_eq!(info["message_count"], 1);
-        assert_eq!(info["bounds"], serde_json::json!({"oldest": 1, "newest": 1}));
+        assert_eq!(
+            info["bounds"],
+            serde_json::json!({"oldest": 1, "newest": 1})
+        );
         let del = d.pls(&["pool", "delete", &d.pool("n")], None);
         assert_eq!(del.code, 0, "{}: {}", d.name(), del.stderr);
-        assert_eq!(del.lines()[0], serde_json::json!({"name": "n", "deleted": true}));
+        assert_eq!(
+            del.lines()[0],
+            serde_json::json!({"name": "n", "deleted": true})
+        );
         assert!(!d.dir.join("n.plasmite").exists(), "{}", d.name());
         let gone = d.pls(&["pool", "info", &d.pool("n")], None);
-        assert_eq!((gone.code, gone.error_kind()), (3, "NotFound".into()), "{}", d.name());
+        assert_eq!(
+            (gone.code, gone.error_kind()),
+            (3, "NotFound".into()),
+            "{}",
+            d.name()
+        );
         let gone = d.pls(&["pool", "delete", &d.pool("n")], None);
-        assert_eq!((gone.code, gone.error_kind()), (3, "NotFound".into()), "{}", d.name());
+        assert_eq!(
+            (gone.code, gone.error_kind()),
+            (3, "NotFound".into()),
+            "{}",
+            d.name()
+        );
     });
 }
 
@@ -347,6 +469,11 @@ fn get_of_a_missing_seq_is_not_found_through_both_doors() {
     both("get", |d| {
         d.make("p", None);
         let r = d.pls(&["get", &d.pool("p"), "9"], None);
-        assert_eq!((r.code, r.error_kind()), (3, "NotFound".into()), "{}", d.name());
+        assert_eq!(
+            (r.code, r.error_kind()),
+            (3, "NotFound".into()),
+            "{}",
+            d.name()
+        );
     });
 }

@@ -116,9 +116,9 @@ impl Batch<'_> {
                 })
                 .collect();
             self.receipts.clear();
-            let r = self
-                .pool
-                .append_records(&items, self.durability, self.retry, &mut self.receipts);
+            let r =
+                self.pool
+                    .append_records(&items, self.durability, self.retry, &mut self.receipts);
             drop(items);
             self.print(from)?;
             let bad = from + self.receipts.len();

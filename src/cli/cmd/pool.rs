@@ -4,8 +4,8 @@
 use super::remote::{self, is_remote};
 use super::{display_name, local_ref};
 use crate::api::{Client, PoolInfo, RemoteClient};
-use crate::cli::args::RemoteOpts;
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
+use crate::cli::args::RemoteOpts;
 use crate::cli::args::{PoolCreateArgs, PoolDeleteArgs, PoolInfoArgs, PoolListArgs};
 use crate::error::Error;
 use serde_json::Value;
