@@ -207,8 +207,8 @@ mod tests {
 }
 
 /// Parses the compact JSON `text`, keeping only what `need` reads: members of objects that are not
-/// needed are skipped (delimited by the strict scanner through [`crate::json::members`], never parsed
-/// into values). Falls back to a full parse whenever the shortcut does not apply (not an object,
+/// needed are skipped (delimited by the one walker, [`crate::json::members_of_valid`]: stored data was
+/// validated at append), never parsed into values. Falls back to a full parse whenever the shortcut does not apply (not an object,
 /// escaped keys), so the result always behaves like the full value for a filter whose needs are
 /// `need`. `None` if the text is not JSON.
 pub fn project(text: &[u8], need: &Need) -> Option<serde_json::Value> {
@@ -219,7 +219,7 @@ pub fn project(text: &[u8], need: &Need) -> Option<serde_json::Value> {
         return serde_json::from_slice(text).ok();
     }
     let mut out = serde_json::Map::new();
-    for m in crate::json::members(text) {
+    for m in crate::json::members_of_valid(text) {
         let m = m.ok()?;
         let Some(key) = m.plain_name() else {
             return serde_json::from_slice(text).ok();

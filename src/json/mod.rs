@@ -24,7 +24,7 @@ pub mod walk;
 mod tests;
 
 pub use error::{JsonError, JsonErrorKind};
-pub use walk::{decode_string, members, Member, Members, WalkError};
+pub use walk::{decode_string, members, members_of_valid, Member, Members, WalkError};
 
 use scanner::{skip_ws, Scanner, Step};
 

@@ -4,6 +4,7 @@ mod api;
 mod cli_basic;
 mod cli_ingest;
 mod cli_peek;
+mod cli_peek_modes;
 mod cli_tty;
 mod corruption;
 mod corruption_campaign;

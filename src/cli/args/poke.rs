@@ -118,6 +118,7 @@ mod tests {
                 input_format: InputFormat::Auto,
                 errors: ErrorPolicy::Stop,
                 retry: 0,
+                stdin_named: false,
                 retry_delay: Duration::from_millis(100),
                 remote: RemoteOpts::default(),
             })
