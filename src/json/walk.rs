@@ -353,8 +353,17 @@ mod tests {
     #[test]
     fn the_walk_of_valid_text_never_panics_on_garbage() {
         for bad in [
-            "", "{", "{\"a", "{\"a\":", "{\"a\":[", "{\"a\":]}", "{\"a\":\"\\", "{\"a\":1,", "{,}",
-            "{\"a\":}}", "{\"a\":1}x",
+            "",
+            "{",
+            "{\"a",
+            "{\"a\":",
+            "{\"a\":[",
+            "{\"a\":]}",
+            "{\"a\":\"\\",
+            "{\"a\":1,",
+            "{,}",
+            "{\"a\":}}",
+            "{\"a\":1}x",
         ] {
             let got: Vec<_> = members_of_valid(bad.as_bytes()).collect();
             assert!(got.iter().any(Result::is_err), "{bad:?}");

@@ -57,7 +57,8 @@ fn a_follower_with_nothing_to_show_says_once_that_it_waits() {
     make_pool(t.path(), "p", None);
     let (out, _) = on_tty(t.path(), "peek p --timeout 300ms", None);
     assert_eq!(
-        out.matches("waiting for messages in p (Ctrl-C to stop)").count(),
+        out.matches("waiting for messages in p (Ctrl-C to stop)")
+            .count(),
         1,
         "{out:?}"
     );
