@@ -12,7 +12,8 @@
 //! A local pool:
 //!
 //! ```
-//! use plasmite::{Client, Durability, PoolHandle, PoolRef, RemoteOptions, TailOptions, TailStart};
+//! use plasmite::api::TailStart;
+//! use plasmite::{Client, Durability, PoolHandle, PoolRef, RemoteOptions, TailOptions};
 //! use plasmite::api::EventRef;
 //!
 //! let dir = std::env::temp_dir().join(format!("plasmite-doc-{}", std::process::id()));

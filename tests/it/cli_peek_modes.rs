@@ -76,7 +76,11 @@ fn no_follow_and_a_follower_with_output_do_not_say_they_wait() {
         .unwrap();
     let (out, _) = on_tty(t.path(), "peek p --no-follow", None);
     assert!(!out.contains("waiting"), "{out:?}");
-    let (out, _) = on_tty(t.path(), "peek p --tail 1 --timeout 300ms", None);
+    let (out, _) = on_tty(
+        t.path(),
+        "--color never peek p --tail 1 --timeout 300ms",
+        None,
+    );
     assert!(out.contains("\"seq\": 1"), "{out:?}");
     assert!(!out.contains("waiting"), "{out:?}");
 }
