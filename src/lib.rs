@@ -19,6 +19,7 @@ pub mod filter;
 pub mod ingest;
 pub mod json;
 pub mod limits;
+pub mod mcp;
 pub mod pool;
 pub mod remote;
 pub mod server;

@@ -188,3 +188,26 @@ pub const REMOTE_RECONNECT_DELAY_MIN: Duration = Duration::from_millis(100);
 pub const REMOTE_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(5);
 /// Remote client: failed reconnection attempts in a row before a tail gives up.
 pub const REMOTE_RECONNECTS_MAX: u32 = 8;
+
+// ---- MCP (`plasmite mcp`, `POST /mcp`) ----
+//
+// `spec/mcp.md` quotes every value below.
+
+/// Largest JSON-RPC message accepted, in bytes (one stdio line or one HTTP body; the HTTP body limit
+/// applies too). Room for a `MESSAGE_DATA_BYTES_MAX` message with escaping.
+pub const MCP_MESSAGE_BYTES_MAX: usize = 40 * 1024 * 1024;
+/// Most messages one `read` tool call returns.
+pub const MCP_READ_MESSAGES_MAX: u64 = 1000;
+/// Messages a `read` without `since_seq` or `last` starts with (the last N).
+pub const MCP_READ_MESSAGES_DEFAULT: u64 = 20;
+/// Most bytes of message data one `read` returns (it stops early with `more: true`; at least one
+/// message is always returned).
+pub const MCP_READ_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Longest `wait`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_MAX: u64 = 300_000;
+/// `wait` without `timeout_ms`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_DEFAULT: u64 = 30_000;
+/// Most `wait` calls blocked at once per stdio session (more are a `Busy` tool error).
+pub const MCP_WAITS_MAX: usize = 16;
+/// Newest messages shown by a pool resource (`plasmite://pool/NAME`).
+pub const MCP_RESOURCE_MESSAGES: u64 = 20;
