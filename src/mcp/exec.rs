@@ -239,3 +239,35 @@ fn wait(client: &Client, a: &Args<'_>, cancel: &Cancel) -> Result<Value> {
         "next_seq": tail.next_seq(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_stops_at_the_byte_budget_and_says_there_is_more() {
+        let dir = std::env::temp_dir().join(format!("plasmite-mcp-read-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let client = Client::new(&dir);
+        let pool = client
+            .create_pool(&PoolRef::name("big"), 64 * 1024 * 1024)
+            .unwrap();
+        let chunk = limits::MCP_READ_BYTES_MAX / 4;
+        let data = Value::String("x".repeat(chunk - 2));
+        for _ in 0..6 {
+            pool.append(&data, &[] as &[&str], Durability::Fast)
+                .unwrap();
+        }
+        let tool = super::super::tools::find("read").unwrap();
+        let args = json!({"pool": "big", "since_seq": 1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let v = run(&client, tool, &args, &Cancel::default()).unwrap();
+        // Exactly four messages reach the budget; the fifth is not read.
+        assert_eq!(v["messages"].as_array().unwrap().len(), 4);
+        assert_eq!(v["more"], true);
+        assert_eq!(v["next_seq"], 5);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

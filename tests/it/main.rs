@@ -13,6 +13,7 @@ mod corruption_campaign;
 mod crash_campaign;
 mod durability;
 mod fuzz_corpus;
+mod mcp;
 mod model;
 mod multiproc;
 mod procs;
