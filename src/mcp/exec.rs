@@ -6,7 +6,7 @@
 //! [`Cancel`] fires. A `--where` that could not be decided (a limit) is an error, never "no match".
 
 use super::tools::{Args, Tool};
-use super::Cancel;
+use super::{Cancel, Caps};
 use crate::api::{
     Client, Durability, Message, Pool, PoolRef, TailEnd, TailEvent, TailOptions, TailStart,
 };
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 /// Runs `tool` with `args`.
 pub fn run(
     client: &Client,
+    caps: Option<&Caps>,
     tool: &'static Tool,
     args: &Map<String, Value>,
     cancel: &Cancel,
@@ -39,6 +40,7 @@ pub fn run(
                     limits::POOL_SIZE_BYTES_MAX,
                 )?
                 .unwrap_or(limits::POOL_SIZE_BYTES_DEFAULT);
+            check_caps(client, caps, size)?;
             let pool = client.create_pool(&PoolRef::name(&name), size)?;
             info_json(&name, &pool)
         }
@@ -47,11 +49,11 @@ pub fn run(
             client.delete_pool(&PoolRef::name(&name))?;
             Ok(json!({"name": name, "deleted": true}))
         }
-        "append" => append(client, &a),
+        "append" => append(client, caps, &a),
         "get" => {
-            let pool = open(client, &a.pool()?)?;
+            let name = a.pool()?;
             let seq = a.u64_in("seq", 1, u64::MAX)?.unwrap_or(1);
-            Ok(pool.get(seq)?.to_json())
+            Ok(open(client, &name)?.get(seq)?.to_json())
         }
         "read" => read(client, &a),
         "wait" => wait(client, &a, cancel),
@@ -95,7 +97,7 @@ fn pool_list(client: &Client) -> Result<Value> {
     Ok(json!({ "pools": pools }))
 }
 
-fn append(client: &Client, a: &Args<'_>) -> Result<Value> {
+fn append(client: &Client, caps: Option<&Caps>, a: &Args<'_>) -> Result<Value> {
     let name = a.pool()?;
     let data = a.value("data").cloned().unwrap_or(Value::Null);
     let tags = a.tags()?;
@@ -104,11 +106,42 @@ fn append(client: &Client, a: &Args<'_>) -> Result<Value> {
         Some(d) => Durability::parse(d)?,
     };
     let pool = if a.flag("create")? {
+        if matches!(open(client, &name), Err(ref e) if e.kind() == ErrorKind::NotFound) {
+            check_caps(client, caps, limits::POOL_SIZE_BYTES_DEFAULT)?;
+        }
         client.open_or_create_pool(&PoolRef::name(&name), limits::POOL_SIZE_BYTES_DEFAULT)?
     } else {
         open(client, &name)?
     };
     Ok(pool.append(&data, &tags, durability)?.to_json())
+}
+
+/// `Permission` when creating a pool of `size` would pass the caps (HTTP's `--max-pool-size`,
+/// `--max-pools`).
+fn check_caps(client: &Client, caps: Option<&Caps>, size: u64) -> Result<()> {
+    let Some(c) = caps else { return Ok(()) };
+    if size > c.pool_size_max {
+        return Err(Error::new(
+            ErrorKind::Permission,
+            format!(
+                "pools created over HTTP are at most {} bytes (asked for {size})",
+                c.pool_size_max
+            ),
+        )
+        .with_hint("ask for less, or start the server with a larger --max-pool-size"));
+    }
+    let count = client.list_pools()?.len();
+    if count >= c.pools_max {
+        return Err(Error::new(
+            ErrorKind::Permission,
+            format!(
+                "the pool directory already holds {count} pools (the limit is {})",
+                c.pools_max
+            ),
+        )
+        .with_hint("delete pools, or start the server with a larger --max-pools"));
+    }
+    Ok(())
 }
 
 /// Tags and the `--where` expression of `read` and `wait`.
@@ -152,7 +185,7 @@ impl Select {
 }
 
 fn read(client: &Client, a: &Args<'_>) -> Result<Value> {
-    let pool = open(client, &a.pool()?)?;
+    let name = a.pool()?;
     let since = a.u64_in("since_seq", 1, u64::MAX)?;
     let last = a.u64_in("last", 1, u64::MAX)?;
     let max = a
@@ -164,6 +197,7 @@ fn read(client: &Client, a: &Args<'_>) -> Result<Value> {
         (None, l) => TailStart::Last(l.unwrap_or(limits::MCP_READ_MESSAGES_DEFAULT)),
     };
     let select = Select::of(a)?;
+    let pool = open(client, &name)?;
     let mut tail = pool.tail(TailOptions {
         start,
         ..TailOptions::default()
@@ -201,7 +235,7 @@ fn read(client: &Client, a: &Args<'_>) -> Result<Value> {
 }
 
 fn wait(client: &Client, a: &Args<'_>, cancel: &Cancel) -> Result<Value> {
-    let pool = open(client, &a.pool()?)?;
+    let name = a.pool()?;
     let start = match a.u64_in("since_seq", 1, u64::MAX)? {
         Some(s) => TailStart::Since(s),
         None => TailStart::Edge,
@@ -210,6 +244,7 @@ fn wait(client: &Client, a: &Args<'_>, cancel: &Cancel) -> Result<Value> {
         .u64_in("timeout_ms", 0, limits::MCP_WAIT_TIMEOUT_MS_MAX)?
         .unwrap_or(limits::MCP_WAIT_TIMEOUT_MS_DEFAULT);
     let select = Select::of(a)?;
+    let pool = open(client, &name)?;
     let deadline = Instant::now() + Duration::from_millis(ms);
     let mut tail = pool.tail(TailOptions {
         start,
@@ -263,7 +298,7 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap();
-        let v = run(&client, tool, &args, &Cancel::default()).unwrap();
+        let v = run(&client, None, tool, &args, &Cancel::default()).unwrap();
         // Exactly four messages reach the budget; the fifth is not read.
         assert_eq!(v["messages"].as_array().unwrap().len(), 4);
         assert_eq!(v["more"], true);

@@ -19,8 +19,9 @@ use crate::api::{Canceller, Client, PoolRef, TailOptions, TailStart};
 use crate::error::{Error, ErrorKind, Result};
 use rpc::{Id, Incoming};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tools::{Need, Tool};
 
 /// Protocol revisions we speak, newest first. A client asking for another gets the newest.
@@ -85,6 +86,48 @@ impl Cancel {
     }
 }
 
+/// Caps on what a network client may create (the HTTP server's `--max-pool-size` and `--max-pools`),
+/// applied by `pool_create` and `append` with `create`. The stdio server has none, like the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub pool_size_max: u64,
+    pub pools_max: usize,
+}
+
+/// Blocking calls in progress by (session, id), so that a `notifications/cancelled` arriving in
+/// another HTTP request reaches them. The session is the client's `Mcp-Session-Id` ("" without one).
+#[derive(Debug, Default)]
+pub struct Waits(Mutex<HashMap<(String, Id), Arc<Cancel>>>);
+
+impl Waits {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Id), Arc<Cancel>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a call; `None` when a call with this key is already in progress.
+    pub fn begin(&self, key: &(String, Id)) -> Option<Arc<Cancel>> {
+        let mut m = self.map();
+        if m.contains_key(key) {
+            return None;
+        }
+        let c = Arc::new(Cancel::default());
+        m.insert(key.clone(), Arc::clone(&c));
+        Some(c)
+    }
+
+    /// Forgets a call that ended.
+    pub fn end(&self, key: &(String, Id)) {
+        self.map().remove(key);
+    }
+
+    /// Cancels the call with this key, if one is in progress.
+    pub fn cancel(&self, key: &(String, Id)) {
+        if let Some(c) = self.map().get(key) {
+            c.cancel();
+        }
+    }
+}
+
 /// A `tools/call` to run.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -97,6 +140,16 @@ impl Call {
     /// Whether the call may block for long (a transport should run it off its reading thread).
     pub fn blocks(&self) -> bool {
         self.tool.name == "wait"
+    }
+
+    /// The tool's name.
+    pub fn tool(&self) -> &'static str {
+        self.tool.name
+    }
+
+    /// The `pool` argument, when it is a string.
+    pub fn pool(&self) -> Option<&str> {
+        self.args.get("pool").and_then(Value::as_str)
     }
 }
 
@@ -118,12 +171,28 @@ pub enum Step {
 pub struct Server {
     client: Client,
     access: Access,
+    caps: Option<Caps>,
 }
 
 impl Server {
     /// A server over `client`'s directory with `access`.
     pub fn new(client: Client, access: Access) -> Server {
-        Server { client, access }
+        Server {
+            client,
+            access,
+            caps: None,
+        }
+    }
+
+    /// The same server with caps on what clients may create.
+    pub fn with_caps(mut self, caps: Caps) -> Server {
+        self.caps = Some(caps);
+        self
+    }
+
+    /// The reply to a call refused before it ran (e.g. no room for one more wait).
+    pub fn refuse(&self, call: &Call, e: Error) -> Value {
+        rpc::result(&call.id, tool_result(Err(e)))
     }
 
     /// Classifies and answers one message (everything but tool calls is answered here).
@@ -145,7 +214,13 @@ impl Server {
     /// Runs a call; `None` when it was cancelled (a cancelled request gets no reply).
     pub fn run(&self, call: &Call, cancel: &Cancel) -> Option<Value> {
         let out = if self.access.allows(call.tool.need) {
-            exec::run(&self.client, call.tool, &call.args, cancel)
+            exec::run(
+                &self.client,
+                self.caps.as_ref(),
+                call.tool,
+                &call.args,
+                cancel,
+            )
         } else {
             Err(refused(self.access, call.tool.need))
         };

@@ -15,6 +15,7 @@ mod crash_campaign;
 mod durability;
 mod fuzz_corpus;
 mod mcp;
+mod mcp_http;
 mod model;
 mod multiproc;
 mod procs;
