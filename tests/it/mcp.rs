@@ -532,3 +532,22 @@ fn mcp_waits_beyond_the_limit_are_busy() {
     }
     assert!(m.finish().is_empty());
 }
+
+#[test]
+fn mcp_where_stopped_by_a_limit_is_an_error_not_a_miss() {
+    let dir = TempDir::new("mcp-where-limit");
+    let pool = crate::support::make_pool(dir.path(), "big", None);
+    let past = vec![0; plasmite::limits::FILTER_OUTPUTS_MAX + 1];
+    pool.append(&json!(past), &[] as &[&str], plasmite::Durability::Fast)
+        .unwrap();
+    let mut m = Mcp::start(&dir, &[]);
+    init(&mut m);
+    let args = json!({"pool": "big", "since_seq": 1, "where": "([.data[]] | length) > 0"});
+    let r = m.tool(1, "read", args.clone());
+    assert_eq!(tool_error_kind(&r), "Usage");
+    let text = r["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("could not be decided"), "{text}");
+    let w = m.tool(2, "wait", args);
+    assert_eq!(tool_error_kind(&w), "Usage");
+    assert!(m.finish().is_empty());
+}
