@@ -269,7 +269,7 @@ impl Server {
                 };
                 return Step::Call(Call { id, tool, args });
             }
-            "resources/list" => Ok(self.resources_list()),
+            "resources/list" => self.resources_list(),
             "resources/templates/list" => Ok(json!({"resourceTemplates": self.templates()})),
             "resources/read" => self.resources_read(&params),
             _ => Err((rpc::METHOD_NOT_FOUND, format!("unknown method {method:?}"))),
@@ -312,10 +312,14 @@ impl Server {
         ]
     }
 
-    fn resources_list(&self) -> Value {
+    fn resources_list(&self) -> Result<Value, (i64, String)> {
         let mut out = Vec::new();
         if self.access.reads {
-            for l in self.client.list_pools().unwrap_or_default() {
+            let pools = self
+                .client
+                .list_pools()
+                .map_err(|e| (rpc::INTERNAL_ERROR, e.to_string()))?;
+            for l in pools {
                 out.push(json!({
                     "uri": format!("{RESOURCE_PREFIX}{}", l.name),
                     "name": l.name,
@@ -324,7 +328,7 @@ impl Server {
                 }));
             }
         }
-        json!({ "resources": out })
+        Ok(json!({ "resources": out }))
     }
 
     fn resources_read(&self, params: &Map<String, Value>) -> Result<Value, (i64, String)> {
