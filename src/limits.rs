@@ -219,3 +219,26 @@ const _: () = assert!(
         <= STDOUT_CLOSED_NOTICE_MAX.as_millis()
 );
 const _: () = assert!(REMOTE_TAIL_QUEUE_EVENTS >= 1);
+
+// ---- MCP (`plasmite mcp`, `POST /mcp`) ----
+//
+// `spec/mcp.md` quotes every value below.
+
+/// Largest JSON-RPC message accepted, in bytes (one stdio line or one HTTP body; the HTTP body limit
+/// applies too). Room for a `MESSAGE_DATA_BYTES_MAX` message with escaping.
+pub const MCP_MESSAGE_BYTES_MAX: usize = 40 * 1024 * 1024;
+/// Most messages one `read` tool call returns.
+pub const MCP_READ_MESSAGES_MAX: u64 = 1000;
+/// Messages a `read` without `since_seq` or `last` starts with (the last N).
+pub const MCP_READ_MESSAGES_DEFAULT: u64 = 20;
+/// Most bytes of message data one `read` returns (it stops early with `more: true`; at least one
+/// message is always returned).
+pub const MCP_READ_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Longest `wait`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_MAX: u64 = 300_000;
+/// `wait` without `timeout_ms`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_DEFAULT: u64 = 30_000;
+/// Most `wait` calls blocked at once per stdio session (more are a `Busy` tool error).
+pub const MCP_WAITS_MAX: usize = 16;
+/// Newest messages shown by a pool resource (`plasmite://pool/NAME`).
+pub const MCP_RESOURCE_MESSAGES: u64 = 20;

@@ -161,5 +161,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CmdResult {
         Command::Serve(a) => cmd::serve::run(ctx, a),
         Command::ServeInit(a) => cmd::serve::init(ctx, a),
         Command::ServeCheck(a) => cmd::serve::check(ctx, a),
+        Command::Mcp(a) => cmd::mcp::run(ctx, a),
     }
 }

@@ -16,6 +16,7 @@
 
 mod get;
 mod lex;
+mod mcp;
 mod misc;
 mod peek;
 mod poke;
@@ -167,6 +168,7 @@ fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
         "pool" => pool::parse(lex),
         "doctor" => misc::parse_doctor(lex),
         "serve" => serve::parse(lex),
+        "mcp" => mcp::parse(lex),
         "completion" => misc::parse_completion(lex),
         "version" => misc::parse_version(lex),
         "help" => misc::parse_help(lex),

@@ -34,6 +34,8 @@ pub enum CommandId {
     ServeInit,
     /// `serve check`.
     ServeCheck,
+    /// `mcp`.
+    Mcp,
     /// `completion`.
     Completion,
     /// `version`.
@@ -192,6 +194,17 @@ other addresses need --allow-non-loopback and either TLS or --insecure-no-tls.",
         summary: "Validate serve flags and files without serving",
         usage: "[FLAGS]",
         description: "Checks the same flags as `serve` (files readable, address valid) and exits.",
+        args: &[],
+    },
+    CommandSpec {
+        id: CommandId::Mcp,
+        path: "mcp",
+        summary: "Serve pools to AI agents (Model Context Protocol over stdio)",
+        usage: "[FLAGS]",
+        description: "Speaks the Model Context Protocol on standard input and output (one JSON-RPC message per line; \
+logs go to standard error), offering the pool directory's pools as tools (pool_list, pool_info, pool_create, \
+pool_delete, append, get, read, wait) and as resources (plasmite://pool/NAME). Start it from an MCP client's \
+configuration, e.g. command \"plasmite\" with args [\"--dir\", \"/path/to/pools\", \"mcp\"].",
         args: &[],
     },
     CommandSpec {

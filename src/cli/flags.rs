@@ -181,7 +181,7 @@ impl FlagSpec {
 /// Every command (help works everywhere).
 const EVERYWHERE: &[CommandId] = &[
     Root, Poke, Peek, Get, Pool, PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor, Serve,
-    ServeInit, ServeCheck, Completion, Version, Help,
+    ServeInit, ServeCheck, Mcp, Completion, Version, Help,
 ];
 const CLIENT: &[CommandId] = &[Poke, Peek, Get];
 const PRINTING: &[CommandId] = &[Peek, Get];
@@ -513,6 +513,16 @@ pub static FLAGS: &[FlagSpec] = &[
         SERVING,
     )
     .repeatable(),
+    // mcp
+    FlagSpec::valued(
+        FlagId::Access,
+        "access",
+        "MODE",
+        "Tools the client may use (read-only lists no write tools)",
+        &[Mcp],
+    )
+    .choices(Access::NAMES)
+    .default("read-write"),
     // serve init
     FlagSpec::valued(
         FlagId::OutputDir,

@@ -26,7 +26,7 @@ pub use crate::proto::NEXT_SEQ_HEADER;
 pub(crate) struct TailSlot(Arc<Shared>);
 
 impl TailSlot {
-    fn acquire(shared: &Arc<Shared>) -> Result<TailSlot, HttpError> {
+    pub(crate) fn acquire(shared: &Arc<Shared>) -> Result<TailSlot, HttpError> {
         let max = shared.limits.tails_max;
         shared
             .tails

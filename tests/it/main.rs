@@ -17,6 +17,8 @@ mod doors;
 mod durability;
 mod fuzz_corpus;
 mod layers;
+mod mcp;
+mod mcp_http;
 mod model;
 mod multiproc;
 mod procs;

@@ -167,6 +167,11 @@ fn table_defaults_match_parser_defaults() {
     } else {
         panic!("serve frame failed");
     }
+    if let Ok(Command::Mcp(m)) = invoke(CommandId::Mcp, &[]) {
+        assert_eq!(find(CommandId::Mcp, "access"), Some(m.access.name()));
+    } else {
+        panic!("mcp frame failed");
+    }
     let global = run(&["version"]).map(|i| i.global.color.name()).ok();
     assert_eq!(find(CommandId::Root, "color"), global);
 }
@@ -213,6 +218,7 @@ fn no_panic_on_any_pair_of_awkward_tokens() {
         "pool",
         "doctor",
         "serve",
+        "mcp",
         "completion",
         "version",
         "help",

@@ -136,6 +136,8 @@ pub enum Command {
     PoolDelete(PoolDeleteArgs),
     /// `doctor POOL` / `doctor --all`.
     Doctor(DoctorArgs),
+    /// `mcp`: the Model Context Protocol over stdio.
+    Mcp(McpArgs),
     /// `completion SHELL`.
     Completion(CompletionArgs),
     /// `serve`.
@@ -304,6 +306,13 @@ pub struct DoctorArgs {
     pub target: DoctorTarget,
     /// `--format` / `--json`; `None` lets the caller choose.
     pub format: Option<OutputFormat>,
+}
+
+/// `mcp [--access MODE]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McpArgs {
+    /// `--access`, default [`Access::ReadWrite`].
+    pub access: Access,
 }
 
 /// `completion SHELL`.

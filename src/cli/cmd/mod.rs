@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod get;
+pub mod mcp;
 pub mod peek;
 pub mod poke;
 pub mod pool;
