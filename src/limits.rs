@@ -188,3 +188,10 @@ pub const REMOTE_RECONNECT_DELAY_MIN: Duration = Duration::from_millis(100);
 pub const REMOTE_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(5);
 /// Remote client: failed reconnection attempts in a row before a tail gives up.
 pub const REMOTE_RECONNECTS_MAX: u32 = 8;
+
+/// `tap`: bytes of one output line held before a piece of it is stored (`"partial":true`) without
+/// waiting for its newline; bounds tap's memory per stream whatever the child prints. A pool whose
+/// messages are smaller splits lines further.
+pub const TAP_LINE_BYTES_MAX: usize = 1024 * 1024;
+/// `tap`: bytes read from the child's stdout or stderr per read.
+pub const TAP_READ_BYTES: usize = 64 * 1024;

@@ -21,10 +21,12 @@ mod peek;
 mod poke;
 mod pool;
 mod serve;
+mod tap;
 #[cfg(test)]
 mod table_check;
 pub mod types;
 
+pub use tap::{DuplexArgs, TapArgs};
 pub use types::*;
 
 use crate::cli::commands::{self, CommandId};
@@ -161,9 +163,11 @@ fn help_invocation(global: Global, topic: Option<&str>) -> Invocation {
 /// Runs the parser of the top-level command `name`.
 fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
     match name {
-        "poke" => poke::parse(lex),
-        "peek" => peek::parse(lex),
-        "get" => get::parse(lex),
+        "poke" | "feed" => poke::parse(lex),
+        "peek" | "follow" => peek::parse(lex),
+        "get" | "fetch" => get::parse(lex),
+        "tap" => tap::parse_tap(lex),
+        "duplex" => tap::parse_duplex(lex),
         "pool" => pool::parse(lex),
         "doctor" => misc::parse_doctor(lex),
         "serve" => serve::parse(lex),
@@ -172,7 +176,9 @@ fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
         "help" => misc::parse_help(lex),
         _ => Err(unknown_command(
             name,
-            commands::top_level().map(|c| c.path),
+            commands::top_level()
+                .map(|c| c.path)
+                .chain(commands::ALIASES.iter().map(|a| a.name)),
             None,
         )),
     }

@@ -8,6 +8,7 @@ pub mod crc32c;
 pub mod fs;
 pub mod futex;
 pub mod mmap;
+pub mod forward;
 pub mod signal;
 
 pub use mmap::Mapping;
