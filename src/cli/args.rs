@@ -21,9 +21,9 @@ mod peek;
 mod poke;
 mod pool;
 mod serve;
-mod tap;
 #[cfg(test)]
 mod table_check;
+mod tap;
 pub mod types;
 
 pub use tap::{DuplexArgs, TapArgs};

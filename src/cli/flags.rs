@@ -177,8 +177,8 @@ impl FlagSpec {
 
 /// Every command (help works everywhere).
 const EVERYWHERE: &[CommandId] = &[
-    Root, Poke, Peek, Get, Tap, Duplex, Pool, PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor, Serve,
-    ServeInit, ServeCheck, Completion, Version, Help,
+    Root, Poke, Peek, Get, Tap, Duplex, Pool, PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor,
+    Serve, ServeInit, ServeCheck, Completion, Version, Help,
 ];
 const CLIENT: &[CommandId] = &[Poke, Peek, Get, Duplex];
 const PRINTING: &[CommandId] = &[Peek, Get];

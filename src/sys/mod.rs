@@ -5,10 +5,10 @@
 #![allow(unsafe_code)]
 
 pub mod crc32c;
+pub mod forward;
 pub mod fs;
 pub mod futex;
 pub mod mmap;
-pub mod forward;
 pub mod signal;
 
 pub use mmap::Mapping;

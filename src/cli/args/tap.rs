@@ -85,14 +85,14 @@ pub(super) fn parse_tap(lex: &mut Lex) -> Result<Command, UsageError> {
     out.pool = pos.required("POOL")?;
     pos.finish()?;
     if out.argv.is_empty() {
-        return Err(UsageError::new(
-            UsageErrorKind::MissingArgument,
-            "missing CMD for 'tap'",
-        )
-        .with_hint(format!(
-            "{}, e.g. plasmite tap build -- make test",
-            usage_hint(CommandId::Tap)
-        )));
+        return Err(
+            UsageError::new(UsageErrorKind::MissingArgument, "missing CMD for 'tap'").with_hint(
+                format!(
+                    "{}, e.g. plasmite tap build -- make test",
+                    usage_hint(CommandId::Tap)
+                ),
+            ),
+        );
     }
     if out.create_size.is_some() && !out.create {
         return Err(
@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn tap_child_argv_is_untouched_after_cmd() {
         let a = tap(&["tap", "jobs", "--", "ls", "-la", "--help", "--tag", "x"]);
-        assert_eq!(a.as_ref().map(argv), Some(vec!["ls", "-la", "--help", "--tag", "x"]));
+        assert_eq!(
+            a.as_ref().map(argv),
+            Some(vec!["ls", "-la", "--help", "--tag", "x"])
+        );
         assert_eq!(a.map(|a| a.tags), Some(vec![]));
         let a = tap(&["tap", "jobs", "make", "-j2"]);
         assert_eq!(a.as_ref().map(argv), Some(vec!["make", "-j2"]));
@@ -181,8 +184,18 @@ mod tests {
     #[test]
     fn tap_flags_before_cmd() {
         let a = tap(&[
-            "tap", "--tag", "ci", "jobs", "--tag", "build", "-q", "--create", "--create-size",
-            "1M", "--", "true",
+            "tap",
+            "--tag",
+            "ci",
+            "jobs",
+            "--tag",
+            "build",
+            "-q",
+            "--create",
+            "--create-size",
+            "1M",
+            "--",
+            "true",
         ]);
         let a = a.expect("parses");
         assert_eq!(a.pool, "jobs");
@@ -196,14 +209,26 @@ mod tests {
     #[test]
     fn tap_errors() {
         assert_eq!(kind(&["tap"]), Some(UsageErrorKind::MissingArgument));
-        assert_eq!(kind(&["tap", "jobs"]), Some(UsageErrorKind::MissingArgument));
-        assert_eq!(kind(&["tap", "jobs", "--"]), Some(UsageErrorKind::MissingArgument));
+        assert_eq!(
+            kind(&["tap", "jobs"]),
+            Some(UsageErrorKind::MissingArgument)
+        );
+        assert_eq!(
+            kind(&["tap", "jobs", "--"]),
+            Some(UsageErrorKind::MissingArgument)
+        );
         assert_eq!(
             kind(&["tap", "--create-size", "1M", "jobs", "true"]),
             Some(UsageErrorKind::Conflict)
         );
-        assert_eq!(kind(&["tap", "--bogus", "jobs", "true"]), Some(UsageErrorKind::UnknownFlag));
-        assert_eq!(kind(&["tap", "-q", "-q", "j", "true"]), Some(UsageErrorKind::Repeated));
+        assert_eq!(
+            kind(&["tap", "--bogus", "jobs", "true"]),
+            Some(UsageErrorKind::UnknownFlag)
+        );
+        assert_eq!(
+            kind(&["tap", "-q", "-q", "j", "true"]),
+            Some(UsageErrorKind::Repeated)
+        );
     }
 
     #[test]
@@ -216,24 +241,58 @@ mod tests {
 
     #[test]
     fn duplex_flags() {
-        let a = duplex(&["duplex", "chat", "--me", "ann", "-n", "5", "--echo-self", "--create"]);
+        let a = duplex(&[
+            "duplex",
+            "chat",
+            "--me",
+            "ann",
+            "-n",
+            "5",
+            "--echo-self",
+            "--create",
+        ]);
         let a = a.expect("parses");
         assert_eq!(
-            (a.pool.as_str(), a.me.as_deref(), a.tail, a.echo_self, a.create),
+            (
+                a.pool.as_str(),
+                a.me.as_deref(),
+                a.tail,
+                a.echo_self,
+                a.create
+            ),
             ("chat", Some("ann"), 5, true, true)
         );
         let d = duplex(&["duplex", "chat"]).expect("parses");
         assert_eq!((d.me, d.tail, d.echo_self), (None, 0, false));
-        let r = duplex(&["duplex", "http://h:1/chat", "--token-file", "t", "--tls-ca", "c"]);
+        let r = duplex(&[
+            "duplex",
+            "http://h:1/chat",
+            "--token-file",
+            "t",
+            "--tls-ca",
+            "c",
+        ]);
         assert!(r.is_some_and(|r| r.remote.token_file.is_some() && r.remote.tls_ca.is_some()));
     }
 
     #[test]
     fn duplex_errors() {
         assert_eq!(kind(&["duplex"]), Some(UsageErrorKind::MissingArgument));
-        assert_eq!(kind(&["duplex", "a", "b"]), Some(UsageErrorKind::UnexpectedArgument));
-        assert_eq!(kind(&["duplex", "a", "--me", ""]), Some(UsageErrorKind::InvalidValue));
-        assert_eq!(kind(&["duplex", "a", "--tail", "x"]), Some(UsageErrorKind::InvalidValue));
-        assert_eq!(kind(&["duplex", "a", "--quiet"]), Some(UsageErrorKind::UnknownFlag));
+        assert_eq!(
+            kind(&["duplex", "a", "b"]),
+            Some(UsageErrorKind::UnexpectedArgument)
+        );
+        assert_eq!(
+            kind(&["duplex", "a", "--me", ""]),
+            Some(UsageErrorKind::InvalidValue)
+        );
+        assert_eq!(
+            kind(&["duplex", "a", "--tail", "x"]),
+            Some(UsageErrorKind::InvalidValue)
+        );
+        assert_eq!(
+            kind(&["duplex", "a", "--quiet"]),
+            Some(UsageErrorKind::UnknownFlag)
+        );
     }
 }

@@ -120,7 +120,11 @@ fn spawn_failed(ctx: &Ctx, sink: &mut Sink, a: &TapArgs, e: std::io::Error) -> C
         std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
         _ => EXIT_CANNOT_RUN,
     };
-    let name = a.argv.first().map(|s| s.to_string_lossy()).unwrap_or_default();
+    let name = a
+        .argv
+        .first()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
     let err = Error::io(format!("cannot run '{name}'"), e);
     ctx.diag.error(&err);
     let text = serde_json::json!({
@@ -150,7 +154,11 @@ fn start_message(a: &TapArgs, pid: u32) -> String {
 }
 
 /// The exit message and tap's own exit status (the child's code, or 128 + signal).
-fn exit_message(status: std::process::ExitStatus, started: Instant, counts: &[u64; 2]) -> (i32, String) {
+fn exit_message(
+    status: std::process::ExitStatus,
+    started: Instant,
+    counts: &[u64; 2],
+) -> (i32, String) {
     use std::os::unix::process::ExitStatusExt;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let duration_ms = (ms * 1000.0).round() / 1000.0;
@@ -392,18 +400,21 @@ impl Sink {
     fn push_line(&mut self, stream: Stream, line: &[u8], partial: bool) -> Result<(), Failure> {
         let mark = self.buf.len();
         encode_line(stream, line, partial, &mut self.buf);
-        self.ends.push((self.buf.len(), Self::tag_index(stream.tag())));
+        self.ends
+            .push((self.buf.len(), Self::tag_index(stream.tag())));
         if self.check_last().is_ok() {
             return Ok(());
         }
         self.ends.pop();
         self.buf.truncate(mark);
         if line.len() < 2 {
-            return Err(Failure::Error(Error::new(
-                ErrorKind::Usage,
-                "this pool's messages are too small for tap's line messages",
-            )
-            .with_hint("use a bigger pool (pool create --size)")));
+            return Err(Failure::Error(
+                Error::new(
+                    ErrorKind::Usage,
+                    "this pool's messages are too small for tap's line messages",
+                )
+                .with_hint("use a bigger pool (pool create --size)"),
+            ));
         }
         let at = char_boundary(line, line.len() / 2);
         let (head, tail) = line.split_at(at);
@@ -534,7 +545,10 @@ mod tests {
         let mut c = Cutter::new(Stream::Stdout, 5);
         let got = lines(&c.cut("aéééé\n".as_bytes()));
         assert!(got.iter().all(|(s, _)| !s.contains('\u{FFFD}')), "{got:?}");
-        assert_eq!(got.iter().map(|(s, _)| s.as_str()).collect::<String>(), "aéééé");
+        assert_eq!(
+            got.iter().map(|(s, _)| s.as_str()).collect::<String>(),
+            "aéééé"
+        );
         assert_eq!(char_boundary(&[0x80, 0x80, 0x80, 0x80, 0x80], 3), 3);
     }
 
@@ -545,8 +559,14 @@ mod tests {
             encode_line(Stream::Stderr, s, p, &mut v);
             String::from_utf8(v).unwrap_or_default()
         };
-        assert_eq!(enc(b"hi \"x\"", false), r#"{"stream":"stderr","line":"hi \"x\""}"#);
-        assert_eq!(enc(b"a", true), r#"{"stream":"stderr","line":"a","partial":true}"#);
+        assert_eq!(
+            enc(b"hi \"x\"", false),
+            r#"{"stream":"stderr","line":"hi \"x\""}"#
+        );
+        assert_eq!(
+            enc(b"a", true),
+            r#"{"stream":"stderr","line":"a","partial":true}"#
+        );
         assert_eq!(
             enc(b"a\xffb", false),
             r#"{"stream":"stderr","line":"a\ufffdb","invalid_utf8":true,"line_b64":"Yf9i"}"#
