@@ -3,6 +3,7 @@
 mod api;
 mod cli_basic;
 mod cli_drop;
+mod cli_duplex;
 mod cli_human;
 mod cli_ingest;
 mod cli_names;

@@ -32,7 +32,7 @@ fn refuse(flag: &str, why: &str) -> Failure {
     )
 }
 
-fn connect(pool: &str, o: &RemoteOpts) -> Result<Remote> {
+pub(super) fn connect(pool: &str, o: &RemoteOpts) -> Result<Remote> {
     let token = match &o.token_file {
         Some(f) => Some(crate::server::auth::read_token_file(f)?),
         None => std::env::var(TOKEN_ENV)
