@@ -362,7 +362,8 @@ mod tests {
         let err = run(&["frobnicate"]).err();
         let hint = err.and_then(|e| e.hint).unwrap_or_default();
         assert!(
-            hint.starts_with("expected one of: poke, peek, get, pool"),
+            hint.starts_with("expected one of: poke, peek, get, tap, duplex, pool")
+                && hint.ends_with("feed, follow, fetch"),
             "{hint}"
         );
     }

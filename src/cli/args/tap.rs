@@ -197,7 +197,7 @@ mod tests {
             "--",
             "true",
         ]);
-        let a = a.expect("parses");
+        let Some(a) = a else { panic!("does not parse") };
         assert_eq!(a.pool, "jobs");
         assert_eq!(a.tags, ["ci", "build"]);
         assert!(a.quiet && a.create);
@@ -251,7 +251,7 @@ mod tests {
             "--echo-self",
             "--create",
         ]);
-        let a = a.expect("parses");
+        let Some(a) = a else { panic!("does not parse") };
         assert_eq!(
             (
                 a.pool.as_str(),
@@ -262,7 +262,9 @@ mod tests {
             ),
             ("chat", Some("ann"), 5, true, true)
         );
-        let d = duplex(&["duplex", "chat"]).expect("parses");
+        let Some(d) = duplex(&["duplex", "chat"]) else {
+            panic!("does not parse")
+        };
         assert_eq!((d.me, d.tail, d.echo_self), (None, 0, false));
         let r = duplex(&[
             "duplex",

@@ -65,12 +65,12 @@ impl Door {
 }
 
 fn follow_local(pool: &Pool, since: Option<u64>, tx: &mpsc::Sender<Msg>) -> Result<()> {
-    let mut tail = pool.tail(TailOptions {
+    let tail = pool.tail(TailOptions {
         interrupt: Some(crate::sys::signal::install_interrupt_flag()),
         start: since.map_or(TailStart::Since(1), TailStart::Since),
         ..Default::default()
     })?;
-    while let Some(ev) = tail.next() {
+    for ev in tail {
         if let TailEvent::Message(m) = ev? {
             if tx.send(Msg::Seen(m)).is_err() {
                 break;
