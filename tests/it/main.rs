@@ -11,6 +11,7 @@ mod cli_peek;
 mod cli_tap;
 mod cli_tty;
 mod cli_where;
+mod cookbook;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
