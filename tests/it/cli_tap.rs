@@ -369,4 +369,7 @@ fn tap_passes_the_childs_flags_untouched_and_reports_a_missing_command() {
     let r = tap(t.path(), &["job"]);
     assert_eq!(r.code, 2);
     assert_eq!(r.error_kind(), "Usage");
+    let r = tap(t.path(), &["http://127.0.0.1:1/job", "true"]);
+    assert_eq!((r.code, r.error_kind().as_str()), (2, "Usage"));
+    assert!(r.stderr.contains("local pools only"), "{}", r.stderr);
 }
