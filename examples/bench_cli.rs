@@ -9,13 +9,20 @@
 //! - peak memory of `plasmite peek` following a full 64 MiB pool (VmHWM, and its split into anonymous
 //!   memory vs. pages of the mapped pool file)
 //!
+//! `PLASMITE_BENCH_BIN=PATH` measures another build of the binary (e.g. the static one, spec/deploy.md).
+//!
 //! Medians of several runs; a table, then one JSON object on the last line.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary under test: `PLASMITE_BENCH_BIN` when set (e.g. the static distribution build),
+/// else the release build beside this example.
 fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("PLASMITE_BENCH_BIN") {
+        return PathBuf::from(p);
+    }
     let exe = std::env::current_exe().unwrap();
     let p = exe.parent().unwrap().parent().unwrap().join("plasmite");
     assert!(

@@ -7,7 +7,12 @@
 //! - `latency [--samples N]`: append on the server (library call on the served pool) to the line parsed
 //!   by the remote client; p50 and p99.
 //! - `idle [--conns N]`: N idle keep-alive connections (default 500) to a `plasmite serve` process: its
-//!   RSS, and the latency of `/healthz` on a new connection while they are held.
+//!   RSS and thread count, and the latency of `/healthz` on a new connection while they are held.
+//! - `append [--secs N]`: 4 keep-alive connections posting appends to a `plasmite serve` process for N
+//!   seconds (default 5); requests per second.
+//!
+//! `--bin PATH` runs another `plasmite` binary for `idle` and `append` (e.g. an older build, to
+//! compare in the same session); `--legacy` leaves out the flags an older build does not know.
 //!
 //! Each figure is the median of `--runs` runs (default 5). Prints one line per run, then the medians.
 
@@ -45,7 +50,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 fn count_lines_raw(addr: SocketAddr, path: &str, want: u64) -> u64 {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut buf = vec![0u8; 1 << 20];
     let mut head: Option<Vec<u8>> = Some(Vec::new());
     let mut lines = 0u64;
@@ -190,7 +195,7 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn healthz(addr: SocketAddr, s: &mut TcpStream) {
-    write!(s, "GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n").unwrap();
+    write!(s, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     while !got.ends_with(b"{\"ok\":true}") {
@@ -200,32 +205,119 @@ fn healthz(addr: SocketAddr, s: &mut TcpStream) {
     }
 }
 
+fn text_arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
+}
+
+fn threads(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+/// Starts `plasmite serve` (this build's, or `--bin`) on a free port with room for `conns`.
+fn spawn_serve(dir: &Path, conns: usize) -> (std::process::Child, SocketAddr) {
+    let bin = match text_arg("--bin") {
+        Some(b) => PathBuf::from(b),
+        None => {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join("plasmite")
+        }
+    };
+    let legacy = std::env::args().any(|a| a == "--legacy");
+    let max = (conns + 64).to_string();
+    let mut args = vec![
+        "--dir",
+        dir.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--max-connections",
+        &max,
+    ];
+    if !legacy {
+        args.extend(["--max-connections-per-ip", &max]);
+    }
+    let mut child = std::process::Command::new(&bin)
+        .args(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr: SocketAddr = v["listening"]["addr"].as_str().unwrap().parse().unwrap();
+    (child, addr)
+}
+
+fn append(runs: usize) {
+    let secs = arg("--secs", 5);
+    let dir = temp_dir("append");
+    Client::new(&dir)
+        .create_pool(&PoolRef::name("bench"), 64 << 20)
+        .unwrap();
+    let body = r#"{"data":{"msg":"hello from wrk","n":12345},"tags":["bench"]}"#;
+    let req = format!(
+        "POST /v0/pools/bench/append HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut rates = Vec::new();
+    for run in 0..runs {
+        let (mut child, addr) = spawn_serve(&dir, 4);
+        let until = Instant::now() + Duration::from_secs(secs);
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let req = req.clone();
+                std::thread::spawn(move || {
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.set_nodelay(true).unwrap();
+                    let mut buf = vec![0u8; 4096];
+                    let mut n = 0u64;
+                    while Instant::now() < until {
+                        s.write_all(req.as_bytes()).unwrap();
+                        // One answer: its head and a body ending with "}}".
+                        let mut got = 0;
+                        loop {
+                            let k = s.read(&mut buf[got..]).unwrap();
+                            assert!(k > 0, "closed");
+                            got += k;
+                            if buf[..got].ends_with(b"}}") {
+                                break;
+                            }
+                        }
+                        assert!(buf.starts_with(b"HTTP/1.1 200"));
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        let rate = total as f64 / secs as f64;
+        println!("run {run}: {rate:.0} appends/s over 4 keep-alive connections");
+        rates.push(rate);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    println!("appends, 4 connections: median {:.0} req/s", median(rates));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn idle(runs: usize) {
     let conns = arg("--conns", 500) as usize;
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("plasmite");
     let dir = temp_dir("idle");
-    let (mut rss, mut lat) = (Vec::new(), Vec::new());
+    let (mut rss, mut lat, mut thr) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
-        let mut child = std::process::Command::new(&bin)
-            .args([
-                "--dir",
-                dir.to_str().unwrap(),
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-            ])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        let addr: SocketAddr = v["listening"]["addr"].as_str().unwrap().parse().unwrap();
+        let (mut child, addr) = spawn_serve(&dir, conns);
         let before = rss_kib(child.id());
         let mut held = Vec::with_capacity(conns);
         for _ in 0..conns {
@@ -244,11 +336,13 @@ fn idle(runs: usize) {
         }
         let worst = times.iter().cloned().fold(0.0, f64::max);
         let med = median(times);
+        let nthreads = threads(child.id());
         println!(
-            "run {run}: RSS {:.1} MiB before, {:.1} MiB with {conns} idle connections; /healthz median {med:.2} ms, max {worst:.2} ms",
+            "run {run}: RSS {:.1} MiB before, {:.1} MiB with {conns} idle connections, {nthreads} threads; /healthz median {med:.2} ms, max {worst:.2} ms",
             before as f64 / 1024.0,
             with as f64 / 1024.0
         );
+        thr.push(nthreads as f64);
         rss.push(with as f64 / 1024.0);
         lat.push(worst);
         drop(held);
@@ -256,8 +350,9 @@ fn idle(runs: usize) {
         let _ = child.wait();
     }
     println!(
-        "{conns} idle connections: median RSS {:.1} MiB, median of the max /healthz latency {:.2} ms",
+        "{conns} idle connections: median RSS {:.1} MiB, {:.0} threads, median of the max /healthz latency {:.2} ms",
         median(rss),
+        median(thr),
         median(lat)
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -270,8 +365,9 @@ fn main() {
         "tail" => tail(runs),
         "latency" => latency(runs),
         "idle" => idle(runs),
+        "append" => append(runs),
         _ => {
-            eprintln!("usage: bench_http tail|latency|idle [--runs N] [--messages N] [--samples N] [--conns N]");
+            eprintln!("usage: bench_http tail|latency|idle|append [--runs N] [--messages N] [--samples N] [--conns N] [--secs N] [--bin PATH] [--legacy]");
             std::process::exit(2);
         }
     }

@@ -8,7 +8,8 @@
 //! - [`api`]: [`Client`], [`Pool`], [`Message`], tails — what library users see.
 //! - [`pool`]: the storage engine (format, region protocols, writer, reader, validation, files).
 //! - `sys`: the only module with `unsafe` (mmap, flock, futex, fallocate, statfs, CRC instruction).
-//! - [`server`]: `plasmite serve`, the HTTP protocol v0; [`remote`]: its client, for URL pool refs.
+//! - [`server`]: `plasmite serve`, the HTTP protocol v0; [`remote`]: its client, for URL pool refs;
+//!   [`proto`]: what both speak (wire format, header names, token files).
 //! - [`error`], [`limits`]: the stable error kinds and every numeric limit.
 #![deny(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod ingest;
 pub mod json;
 pub mod limits;
 pub mod pool;
+pub mod proto;
 pub mod remote;
 pub mod server;
 pub(crate) mod sys;

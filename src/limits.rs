@@ -134,13 +134,15 @@ pub const HTTP_HEADERS_COUNT_MAX: usize = 64;
 pub const HTTP_CONNECTIONS_MAX_DEFAULT: u32 = 512;
 /// Default most tails streaming at once (`serve --max-tails`); more is a 423.
 pub const HTTP_TAILS_MAX_DEFAULT: u32 = 64;
-/// Time a client has to send a whole request head, from its first byte (a TLS handshake included).
+/// Time a client has to send a whole request head: the first from the accept (a TLS handshake
+/// included), each later one from its first byte.
 pub const HTTP_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a client has to send a request body, from the end of its head.
 pub const HTTP_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time a connection may stay open with no request in progress.
 pub const HTTP_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Time one write to a client may block (a client that stops reading is disconnected).
+/// Time one answer or tail chunk may take to be accepted by the client, in total over its partial
+/// writes (a client that stops reading is disconnected).
 pub const HTTP_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest tail stream, in milliseconds; also the length of a tail without `timeout_ms`.
 pub const HTTP_TAIL_TIMEOUT_MS_MAX: u64 = 300_000;
@@ -157,13 +159,24 @@ pub const HTTP_LINGER: Duration = Duration::from_secs(2);
 pub const HTTP_LINGER_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Stack size of every server thread (pages are only touched as used).
 pub const HTTP_THREAD_STACK_BYTES: usize = 256 * 1024;
-/// Request-handling threads kept alive while idle (more are started on demand, one per request in
-/// progress, and end after `HTTP_WORKER_IDLE`).
-pub const HTTP_WORKERS_MIN: usize = 2;
-/// How long a spare request-handling thread waits for work before it ends.
-pub const HTTP_WORKER_IDLE: Duration = Duration::from_secs(10);
+/// Default most connections from one client address (`serve --max-connections-per-ip`, loopback
+/// included); more are answered 503 `Busy`.
+pub const HTTP_CONNECTIONS_PER_IP_MAX_DEFAULT: u32 = 64;
+/// Descriptors kept aside from the connection budget (standard streams, the listener, pool files,
+/// TLS and token files): `--max-connections` is clamped to `RLIMIT_NOFILE` minus this.
+pub const HTTP_FDS_RESERVED: u64 = 64 + HTTP_POOL_HANDLES_MAX as u64;
+/// Pause of the accept loop after `accept` or a thread start failed for want of resources.
+pub const HTTP_ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Send buffer asked for a tail's socket (`SO_SNDBUF`), bounding the kernel memory a slow reader pins.
+pub const HTTP_TAIL_SEND_BUFFER_BYTES: usize = 256 * 1024;
+/// Default largest pool `POST /v0/pools` may create (`serve --max-pool-size`); more is a 403.
+pub const HTTP_POOL_SIZE_BYTES_MAX_DEFAULT: u64 = 256 * 1024 * 1024;
+/// Default most pools in the directory for `POST /v0/pools` to create one more (`serve --max-pools`).
+pub const HTTP_POOLS_MAX_DEFAULT: u32 = 1024;
 /// Longest bearer token read from a token file, in bytes.
 pub const HTTP_TOKEN_BYTES_MAX: usize = 4096;
+/// Largest token file, in bytes (a larger file, or one that is not a regular file, is refused unread).
+pub const HTTP_TOKEN_FILE_BYTES_MAX: usize = 4096;
 /// Random bytes in the token `serve init` writes (hex-encoded, so twice as many characters).
 pub const SERVE_INIT_TOKEN_BYTES: usize = 32;
 

@@ -54,7 +54,12 @@ pub enum FlagId {
     TlsSelfSigned,
     MaxBody,
     MaxConnections,
+    MaxConnectionsPerIp,
     MaxTails,
+    MaxPoolSize,
+    MaxPools,
+    AllowHost,
+    CorsOrigin,
     OutputDir,
     Force,
     Quiet,
@@ -461,12 +466,49 @@ pub static FLAGS: &[FlagSpec] = &[
         SERVING,
     ),
     FlagSpec::valued(
+        FlagId::MaxConnectionsPerIp,
+        "max-connections-per-ip",
+        "N",
+        "Most simultaneous connections from one client address",
+        SERVING,
+    ),
+    FlagSpec::valued(
         FlagId::MaxTails,
         "max-tails",
         "N",
         "Most simultaneous streaming readers",
         SERVING,
     ),
+    FlagSpec::valued(
+        FlagId::MaxPoolSize,
+        "max-pool-size",
+        "SIZE",
+        "Largest pool clients may create over HTTP (e.g. 256M)",
+        SERVING,
+    ),
+    FlagSpec::valued(
+        FlagId::MaxPools,
+        "max-pools",
+        "N",
+        "Most pools in the directory for clients to create one more",
+        SERVING,
+    ),
+    FlagSpec::valued(
+        FlagId::AllowHost,
+        "allow-host",
+        "NAME",
+        "Also answer requests for this Host name (repeatable)",
+        SERVING,
+    )
+    .repeatable(),
+    FlagSpec::valued(
+        FlagId::CorsOrigin,
+        "cors-origin",
+        "ORIGIN",
+        "Let web pages from ORIGIN call the server (repeatable, exact)",
+        SERVING,
+    )
+    .repeatable(),
     // serve init
     FlagSpec::valued(
         FlagId::OutputDir,

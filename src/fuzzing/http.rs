@@ -1,7 +1,10 @@
-//! HTTP request handling without a socket: the proxy's head scanner and strict parser, the router, the
-//! query and number parsers, and the JSON request-body decoders, on arbitrary bytes.
+//! HTTP request handling without a socket: the head scanner and strict parser, the browser rules
+//! (`Host`, `Origin`, content type), the router, the query and number parsers, and the JSON
+//! request-body decoders, on arbitrary bytes.
 
-use crate::server::{head, routes, wire};
+use crate::proto::wire;
+use crate::server::browser::{self, Origin, Rules};
+use crate::server::{head, routes};
 
 /// The first line of the input is "METHOD PATH?QUERY"; the input is also scanned as a request head
 /// and decoded as request bodies.
@@ -20,11 +23,12 @@ pub fn http(data: &[u8]) {
         if let Ok(parsed) = head::parse(h, crate::limits::HTTP_HEADERS_COUNT_MAX) {
             assert_eq!(parsed.len, h.len());
             assert!(parsed.minor <= 1);
-            // The proxy answers most requests from these parts: an accepted head always has them.
+            // The handlers read these parts: an accepted head always has them.
             let parts = head::parts(h);
             assert!(parts.as_ref().is_some_and(|p| p.target.starts_with('/')));
-            let stripped = head::without_expect(h);
-            assert!(head::parse(&stripped, crate::limits::HTTP_HEADERS_COUNT_MAX).is_ok());
+            if let Some(p) = parts {
+                browser_rules(&p);
+            }
         }
     }
     let text = String::from_utf8_lossy(data);
@@ -39,4 +43,27 @@ pub fn http(data: &[u8]) {
     let _ = wire::members(data);
     let _ = wire::parse_pool_request(data, true);
     let _ = wire::parse_append(data);
+}
+
+/// The browser rules on a parsed head: never panic, and agree with themselves.
+fn browser_rules(p: &head::Parts<'_>) {
+    let rules = Rules {
+        bind: "127.0.0.1:9700".parse().ok(),
+        tls: false,
+        allow_hosts: vec!["plasmite.example".into()],
+        cors_origins: vec!["https://app.example".into()],
+    };
+    let host = p.header("Host");
+    let allowed = rules.host_allowed(host);
+    if let Some(h) = host.filter(|h| !h.contains([':', '[', ' ', '\t'])) {
+        // The name alone decides: a port never changes the verdict.
+        assert_eq!(rules.host_allowed(Some(&format!("{h}:9700"))), allowed);
+    }
+    match rules.origin(p.header("Origin"), host) {
+        Origin::Own => assert!(host.is_some()),
+        Origin::Cors(o) => assert_eq!(o, "https://app.example"),
+        Origin::Absent => assert!(p.header("Origin").is_none()),
+        Origin::Foreign(_) => {}
+    }
+    let _ = browser::is_json(p.header("Content-Type"));
 }

@@ -8,7 +8,7 @@ use super::{CallError, Remote, TailStream};
 use crate::api::Message;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
-use crate::server::wire::Line;
+use crate::proto::wire::Line;
 use std::time::{Duration, Instant};
 
 /// What a follower yields.
@@ -31,6 +31,8 @@ pub struct Follow {
     stream: Option<TailStream>,
     connected: bool,
     failures: u32,
+    /// When the current stream opened, what `timeout_ms` it asked for, and whether it sent a line.
+    opened: Option<(Instant, u64, bool)>,
 }
 
 impl std::fmt::Debug for TailStream {
@@ -50,6 +52,7 @@ impl Follow {
             stream: None,
             connected: false,
             failures: 0,
+            opened: None,
         }
     }
 
@@ -85,7 +88,7 @@ impl Follow {
                                 self.resume = s.next_seq;
                             }
                             self.connected = true;
-                            self.failures = 0;
+                            self.opened = Some((Instant::now(), segment, false));
                             self.stream.insert(s)
                         }
                         Err(CallError::Transport(e)) if self.connected => {
@@ -96,7 +99,13 @@ impl Follow {
                     }
                 }
             };
-            match stream.next_line() {
+            let line = stream.next_line();
+            if let (Ok(Some(_)), Some(o)) = (&line, &mut self.opened) {
+                // A stream that delivers is healthy: the count of failures in a row restarts.
+                o.2 = true;
+                self.failures = 0;
+            }
+            match line {
                 Ok(Some(Line::Message(m))) => {
                     if self.resume.is_some_and(|r| m.seq < r) {
                         continue;
@@ -120,7 +129,20 @@ impl Follow {
                     self.stream = None;
                     return Err(e);
                 }
-                Ok(None) => self.stream = None,
+                Ok(None) => {
+                    self.stream = None;
+                    // A stream that ends early without a line is a failure too (backed off), so a
+                    // server that ends every stream at once is not asked again at full speed.
+                    if let Some((at, asked, false)) = self.opened.take() {
+                        if at.elapsed() < Duration::from_millis(asked / 2) {
+                            let e = Error::new(
+                                ErrorKind::Io,
+                                "the server ended the tail stream at once",
+                            );
+                            self.back_off(e, deadline)?;
+                        }
+                    }
+                }
                 Err(e) => {
                     self.stream = None;
                     self.back_off(e, deadline)?;

@@ -15,7 +15,7 @@ pub use follow::{Event, Follow};
 use crate::api::{Durability, Message};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
-use crate::server::wire::{self, Line};
+use crate::proto::wire::{self, Line};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -154,7 +154,7 @@ impl Remote {
         };
         #[cfg(not(feature = "tls"))]
         if url.https {
-            return Err(crate::server::tls::require()
+            return Err(crate::proto::require_tls()
                 .err()
                 .unwrap_or_else(|| Error::usage("TLS is not compiled in")));
         }
@@ -183,18 +183,48 @@ impl Remote {
         r: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> std::result::Result<ureq::http::Response<ureq::Body>, CallError> {
         let resp = r.map_err(|e| CallError::Transport(self.transport_error(e)))?;
-        if resp.status().as_u16() >= 400 {
+        let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            let to = resp
+                .headers()
+                .get("Location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("elsewhere")
+                .to_owned();
+            return Err(CallError::Server(
+                Error::new(
+                    ErrorKind::Io,
+                    format!("the server answered {status}, a redirect to {to}"),
+                )
+                .with_hint("redirects are not followed: use the URL of the plasmite server itself"),
+            ));
+        }
+        if status >= 400 {
             return Err(CallError::Server(server_error(resp)));
         }
         Ok(resp)
     }
 
     fn transport_error(&self, e: ureq::Error) -> Error {
+        let text = e.to_string();
         let mut err = Error::new(
             ErrorKind::Io,
-            format!("cannot reach {}: {e}", self.url.base),
+            format!("cannot reach {}: {text}", self.url.base),
         );
-        if self.url.https && matches!(e, ureq::Error::Tls(_) | ureq::Error::Io(_)) {
+        let lower = text.to_ascii_lowercase();
+        if !self.url.https && (lower.contains("http version") || lower.contains("status line")) {
+            // A TLS server's answer (an alert record) read as HTTP.
+            err = err.with_hint("the server speaks HTTPS: use an https:// URL");
+        } else if self.url.https
+            && (lower.contains("closed")
+                || lower.contains("end of file")
+                || lower.contains("eof")
+                || lower.contains("reset"))
+        {
+            err = err.with_hint(
+                "the server closed the TLS handshake: if it serves plain HTTP, use an http:// URL",
+            );
+        } else if self.url.https && matches!(e, ureq::Error::Tls(_) | ureq::Error::Io(_)) {
             err = err.with_hint(
                 "is the server up? for a self-signed certificate pass --tls-ca with its certificate",
             );
@@ -239,7 +269,7 @@ impl Remote {
         }
         let resp = self.finish(req.send(&body[..]))?;
         let body = Self::body_of(resp)?;
-        wire::parse_message_body(&body).map_err(CallError::Server)
+        wire::parse_message_body(&body).map_err(|e| CallError::Server(invalid_answer(&e)))
     }
 
     fn get_json(&self, url: String) -> Result<Vec<u8>> {
@@ -254,7 +284,40 @@ impl Remote {
     /// Message `seq`.
     pub fn get(&self, seq: u64) -> Result<Message> {
         let body = self.get_json(self.endpoint(&format!("/messages/{seq}")))?;
-        wire::parse_message_body(&body)
+        wire::parse_message_body(&body).map_err(|e| invalid_answer(&e))
+    }
+
+    /// Creates the pool on the server (`POST /v0/pools`, `size_bytes` when given); returns the pool
+    /// object. The server may refuse a size over its `--max-pool-size` (Permission).
+    pub fn create(&self, size_bytes: Option<u64>) -> Result<serde_json::Value> {
+        let mut body = b"{\"pool\":".to_vec();
+        crate::api::write_json_string(&self.url.pool, &mut body);
+        if let Some(n) = size_bytes {
+            body.extend_from_slice(format!(",\"size_bytes\":{n}").as_bytes());
+        }
+        body.push(b'}');
+        let mut req = self
+            .agent
+            .post(format!("{}/v0/pools", self.url.base))
+            .header("Content-Type", "application/json");
+        if let Some(a) = &self.auth {
+            req = req.header("Authorization", a);
+        }
+        let resp = self.finish(req.send(&body[..]))?;
+        pool_of(&Self::body_of(resp)?)
+    }
+
+    /// Deletes the pool on the server (`DELETE /v0/pools/NAME`; `Busy` while a writer holds it).
+    pub fn delete(&self) -> Result<()> {
+        let mut req = self
+            .agent
+            .delete(self.endpoint(""))
+            .header("Content-Type", "application/json");
+        if let Some(a) = &self.auth {
+            req = req.header("Authorization", a);
+        }
+        self.finish(req.call())?;
+        Ok(())
     }
 
     /// The pool object (`name, path, bounds, …`).
@@ -309,9 +372,21 @@ impl Remote {
         let resp = self.finish(req.call())?;
         let next_seq = resp
             .headers()
-            .get(crate::server::NEXT_SEQ_HEADER)
+            .get(crate::proto::NEXT_SEQ_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
+        let jsonl = resp
+            .headers()
+            .get("Content-Type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/jsonl"));
+        if !jsonl || next_seq.is_none() {
+            // Not retried: reconnecting would get the same answer again.
+            return Err(CallError::Server(
+                Error::new(ErrorKind::Io, "the server's answer is not a tail stream")
+                    .with_hint("is this URL a plasmite server? (no plasmite-next-seq header, or not JSON Lines)"),
+            ));
+        }
         let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
         Ok(TailStream {
             reader: BufReader::with_capacity(64 * 1024, Box::new(reader)),
@@ -319,6 +394,28 @@ impl Remote {
             line: Vec::new(),
         })
     }
+}
+
+/// The `pool` member of `{"pool": POOL}`.
+fn pool_of(body: &[u8]) -> Result<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("invalid answer from the server: {e}"),
+        )
+    })?;
+    Ok(v.get_mut("pool")
+        .map(serde_json::Value::take)
+        .unwrap_or_default())
+}
+
+/// An answer that does not decode is the server's fault, not the user's: `Io`.
+fn invalid_answer(e: &Error) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("invalid answer from the server: {}", e.message()),
+    )
+    .with_hint("is this URL a plasmite server?")
 }
 
 /// Maps an error answer back to an [`Error`] (the envelope's kind when there is one).

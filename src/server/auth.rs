@@ -2,7 +2,6 @@
 
 use super::respond::HttpError;
 use crate::error::{Error, ErrorKind, Result};
-use std::path::Path;
 
 /// Which operations clients may perform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,22 +53,7 @@ impl Access {
     }
 }
 
-/// Reads a bearer token from a file: surrounding whitespace is dropped; the rest must be 1 to
-/// `HTTP_TOKEN_BYTES_MAX` bytes of visible ASCII.
-pub fn read_token_file(path: &Path) -> Result<String> {
-    let max = crate::limits::HTTP_TOKEN_BYTES_MAX;
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::io("cannot read the token file", e).with_path(path))?;
-    let text = std::str::from_utf8(&bytes).unwrap_or("\u{0}").trim();
-    if text.is_empty() || text.len() > max || !text.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::usage(format!(
-            "the token file must hold one token of 1 to {max} printable ASCII characters"
-        ))
-        .with_path(path)
-        .with_hint("write one with 'plasmite serve init'"));
-    }
-    Ok(text.to_owned())
-}
+pub use crate::proto::read_token_file;
 
 /// Equality whose time depends only on the lengths, not on where the bytes differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

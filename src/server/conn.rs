@@ -1,60 +1,47 @@
-//! Connection state shared by a connection's two proxy threads and the request handlers, and the
-//! registry that finds a connection by the id the proxy stamps on each forwarded request.
+//! Connection state shared by a connection's thread and, while a tail streams, its tail thread; and
+//! the registry of live connections (the connection limits, per address and in total).
 //!
-//! Invariants: at most one request per connection is in flight (the reader forwards the next one only
-//! after the handler marked the previous response done); once a connection is closed, no tail starts
-//! on it and a running one is cancelled.
+//! Invariants: at most one request per connection is in flight (the connection thread handles the
+//! next one only after the previous answer ended); once a connection is closed, no tail starts on it
+//! and a running one is cancelled.
 
 use super::stream::ClientStream;
 use crate::api::Canceller;
 use std::collections::HashMap;
-use std::net::Shutdown;
-use std::os::unix::net::UnixStream;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One client connection.
 pub(crate) struct Conn {
     pub(crate) id: u64,
     pub(crate) client: ClientStream,
-    /// Our end of the private socket to tiny_http.
-    pub(crate) backend: UnixStream,
+    /// How long one answer may take to be accepted by the client, in total.
+    pub(crate) write_timeout: Duration,
     state: Mutex<State>,
     cv: Condvar,
 }
 
 struct State {
     in_flight: bool,
-    /// The reader waits in `begin_request` (only then is a notification needed).
-    waiting: bool,
-    /// When the last response ended (or the connection opened): the idle clock.
+    /// When the last answer ended (or the connection opened): the idle clock.
     idle_since: Instant,
     tail: Option<Canceller>,
     closed: bool,
-    /// The reader is lingering after a rejection: the writer must not shut the client's reading side.
-    lingering: bool,
-    /// Bytes from tiny_http are dropped (a request was cut short; our own answer replaces them).
-    muted: bool,
-    /// An answer the writer sends after tiny_http's last byte, before closing.
-    last_words: Option<Vec<u8>>,
 }
 
 impl Conn {
-    pub(crate) fn new(id: u64, client: ClientStream, backend: UnixStream) -> Conn {
+    pub(crate) fn new(id: u64, client: ClientStream, write_timeout: Duration) -> Conn {
         Conn {
             id,
             client,
-            backend,
+            write_timeout,
             state: Mutex::new(State {
                 in_flight: false,
-                waiting: false,
                 idle_since: Instant::now(),
                 tail: None,
                 closed: false,
-                lingering: false,
-                muted: false,
-                last_words: None,
             }),
             cv: Condvar::new(),
         }
@@ -64,14 +51,18 @@ impl Conn {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Sends `data` whole within the write timeout (over all its partial writes).
+    pub(crate) fn send(&self, data: &[u8]) -> std::io::Result<()> {
+        self.client
+            .write_all_by(data, Instant::now() + self.write_timeout)
+    }
+
     /// Waits until no request is in flight, then marks one. False when the connection closed.
     pub(crate) fn begin_request(&self) -> bool {
         let mut s = self.lock();
         while s.in_flight && !s.closed {
-            s.waiting = true;
             s = self.cv.wait(s).unwrap_or_else(|p| p.into_inner());
         }
-        s.waiting = false;
         if s.closed {
             return false;
         }
@@ -79,15 +70,20 @@ impl Conn {
         true
     }
 
-    /// The handler wrote its whole response.
+    /// The answer was written whole (or given up).
     pub(crate) fn response_done(&self) {
         let mut s = self.lock();
         s.in_flight = false;
         s.idle_since = Instant::now();
-        let waiting = s.waiting;
         drop(s);
-        if waiting {
-            self.cv.notify_all();
+        self.cv.notify_all();
+    }
+
+    /// Waits until no answer is being written (a tail cancelled by `close` ends soon).
+    pub(crate) fn wait_idle(&self) {
+        let mut s = self.lock();
+        while s.in_flight {
+            s = self.cv.wait(s).unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -111,6 +107,13 @@ impl Conn {
         self.lock().tail = None;
     }
 
+    /// Ends a running tail early (its stream still ends properly), leaving the connection open.
+    pub(crate) fn cancel_tail(&self) {
+        if let Some(t) = self.lock().tail.take() {
+            t.cancel();
+        }
+    }
+
     /// The client went away or the connection is being torn down: cancel the tail, wake waiters.
     pub(crate) fn close(&self) {
         let mut s = self.lock();
@@ -122,50 +125,27 @@ impl Conn {
         self.cv.notify_all();
     }
 
-    /// Ends the connection after in-flight output with `answer` (our own error response).
-    /// `cut_short`: a request was partly forwarded, so tiny_http's answer to it is dropped.
-    pub(crate) fn reject(&self, answer: Vec<u8>, cut_short: bool) {
-        let mut s = self.lock();
-        s.last_words = Some(answer);
-        s.lingering = true;
-        s.muted |= cut_short;
-        if let Some(t) = s.tail.take() {
-            t.cancel();
-        }
-    }
-
-    pub(crate) fn muted(&self) -> bool {
-        self.lock().muted
-    }
-
-    /// For the writer at the end: the answer to send last, and whether the reader lingers.
-    pub(crate) fn finish(&self) -> (Option<Vec<u8>>, bool) {
-        let mut s = self.lock();
-        let words = s.last_words.take();
-        let lingering = s.lingering;
-        s.closed = true;
-        if let Some(t) = s.tail.take() {
-            t.cancel();
-        }
-        drop(s);
-        self.cv.notify_all();
-        (words, lingering)
-    }
-
-    /// Tears everything down from outside (server shutdown).
+    /// Tears everything down from outside (server shutdown, or a client that stopped reading).
     pub(crate) fn kill(&self) {
         self.close();
-        let _ = self.backend.shutdown(Shutdown::Both);
         self.client.shutdown();
     }
 }
 
-/// Live connections by id.
+/// Live connections: their number in total and per client address, and each by id (for shutdown).
 #[derive(Default)]
 pub(crate) struct Registry {
     map: Mutex<HashMap<u64, Arc<Conn>>>,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_id: AtomicU64,
     active: AtomicUsize,
+}
+
+/// Why a connection got no slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Full {
+    Total,
+    PerIp,
 }
 
 impl Registry {
@@ -173,17 +153,35 @@ impl Registry {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reserves a slot if fewer than `max` connections are open.
-    pub(crate) fn try_reserve(&self, max: usize) -> bool {
+    fn lock_ip(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.per_ip.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves a slot if fewer than `max` connections are open, and fewer than `per_ip` from `ip`.
+    pub(crate) fn try_reserve(&self, ip: IpAddr, max: usize, per_ip: usize) -> Result<(), Full> {
+        let mut ips = self.lock_ip();
+        let n = ips.get(&ip).copied().unwrap_or(0);
+        if n >= per_ip {
+            return Err(Full::PerIp);
+        }
         self.active
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < max).then_some(n + 1)
             })
-            .is_ok()
+            .map_err(|_| Full::Total)?;
+        ips.insert(ip, n + 1);
+        Ok(())
     }
 
-    /// Gives back a slot reserved by `try_reserve` (when no connection was registered in it).
-    pub(crate) fn release(&self) {
+    /// Gives back a slot reserved by `try_reserve`.
+    pub(crate) fn release(&self, ip: IpAddr) {
+        let mut ips = self.lock_ip();
+        match ips.get_mut(&ip) {
+            Some(n) if *n > 1 => *n -= 1,
+            _ => {
+                ips.remove(&ip);
+            }
+        }
         self.active.fetch_sub(1, Ordering::SeqCst);
     }
 
@@ -195,15 +193,9 @@ impl Registry {
         self.lock().insert(c.id, c);
     }
 
-    pub(crate) fn get(&self, id: u64) -> Option<Arc<Conn>> {
-        self.lock().get(&id).cloned()
-    }
-
-    /// Removes a connection and frees its slot.
+    /// Forgets a connection (its slot is given back separately, by `release`).
     pub(crate) fn remove(&self, id: u64) {
-        if self.lock().remove(&id).is_some() {
-            self.release();
-        }
+        self.lock().remove(&id);
     }
 
     /// Connections open now.
@@ -216,5 +208,30 @@ impl Registry {
         for c in all {
             c.kill();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_counted_per_address_and_in_total() {
+        let r = Registry::default();
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(r.try_reserve(a, 3, 2), Ok(()));
+        assert_eq!(r.try_reserve(a, 3, 2), Ok(()));
+        assert_eq!(r.try_reserve(a, 3, 2), Err(Full::PerIp));
+        assert_eq!(r.try_reserve(b, 3, 2), Ok(()));
+        assert_eq!(r.try_reserve(b, 3, 2), Err(Full::Total));
+        r.release(a);
+        assert_eq!(r.active(), 2);
+        assert_eq!(r.try_reserve(a, 3, 2), Ok(()));
+        r.release(b);
+        r.release(a);
+        r.release(a);
+        assert_eq!(r.active(), 0);
+        assert!(r.lock_ip().is_empty());
     }
 }

@@ -1,92 +1,111 @@
-//! Request handling: authentication, routing, access control, then one function per endpoint. Every
-//! failure becomes an [`HttpError`] answered with the error envelope.
+//! Request handling: the browser rules (`Host`, `Origin`, preflights, JSON content type),
+//! authentication, routing, access control, then one function per endpoint; and writing the answer.
+//! Every failure becomes an [`HttpError`] answered with the error envelope.
 
 use super::auth::check_bearer;
+use super::browser::{self, Origin};
 use super::conn::Conn;
-use super::head::CONN_HEADER;
-use super::respond::HttpError;
+use super::head;
+use super::respond::{self, HttpError};
 use super::routes::{self, number, query, Miss, Route};
 use super::tail::{self, TailPlan};
 use super::wire;
 use super::Shared;
-use crate::api::PoolRef;
+use crate::api::{check_name, PoolRef};
 use crate::error::{Error, ErrorKind};
-use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 /// What to send back.
 pub(crate) enum Reply {
-    Json { status: u16, body: Vec<u8> },
+    Json {
+        status: u16,
+        body: Vec<u8>,
+    },
     Error(HttpError),
     Tail(Box<TailPlan>),
-    // A complete HTTP answer (status line, headers, body), written as is: the web UI's files.
+    /// A complete HTTP answer (status line, headers, body), written as is: the web UI's files.
     Raw(Vec<u8>),
+    /// `204 No Content` to a CORS preflight.
+    Preflight,
 }
 
 fn ok(body: Vec<u8>) -> Result<Reply, HttpError> {
     Ok(Reply::Json { status: 200, body })
 }
 
-/// What the handlers read of a request, whichever way it came: answered by the proxy itself
-/// (`proxy::Direct`) or parsed by tiny_http (tails).
-pub(crate) trait Incoming {
-    fn method(&self) -> &str;
-    /// The request target: path and query.
-    fn url(&self) -> &str;
-    /// The value of a request header (any case).
-    fn header(&self, name: &str) -> Option<&str>;
+/// A request read whole by the connection thread: its head (parsed once) and body.
+pub(crate) struct Request<'a> {
+    pub(crate) parts: head::Parts<'a>,
     /// The minor HTTP version: 0 or 1.
-    fn minor(&self) -> u8;
-    /// Reads the body, at most `max` bytes.
-    fn body(&mut self, max: u64) -> std::io::Result<Vec<u8>>;
+    pub(crate) minor: u8,
+    pub(crate) body: Vec<u8>,
 }
 
-impl Incoming for tiny_http::Request {
-    fn method(&self) -> &str {
-        tiny_http::Request::method(self).as_str()
-    }
-    fn url(&self) -> &str {
-        tiny_http::Request::url(self)
-    }
+impl Request<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
-    }
-    fn minor(&self) -> u8 {
-        u8::from(self.http_version() != &tiny_http::HTTPVersion(1, 0))
-    }
-    fn body(&mut self, max: u64) -> std::io::Result<Vec<u8>> {
-        let mut body = Vec::with_capacity(self.body_length().unwrap_or(0).min(max as usize));
-        self.as_reader().take(max).read_to_end(&mut body)?;
-        Ok(body)
+        self.parts.header(name)
     }
 }
 
-/// The connection id the proxy stamped on the request.
-pub(crate) fn conn_id(req: &impl Incoming) -> Option<u64> {
-    req.header(CONN_HEADER).and_then(|v| v.parse().ok())
+/// Runs the handlers on one request; a panic in a handler becomes a 500 envelope.
+pub(crate) fn reply_safely(shared: &Arc<Shared>, conn: &Arc<Conn>, req: &mut Request<'_>) -> Reply {
+    catch_unwind(AssertUnwindSafe(|| dispatch(shared, conn, req))).unwrap_or_else(|_| {
+        Reply::Error(HttpError::new(
+            500,
+            Error::new(
+                ErrorKind::Internal,
+                "the server failed while handling this request (a bug)",
+            ),
+        ))
+    })
 }
 
-/// Handles one request up to (not including) writing the answer.
-pub(crate) fn reply(
+fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, req: &mut Request<'_>) -> Reply {
+    route_request(shared, conn, req).unwrap_or_else(Reply::Error)
+}
+
+/// The browser rules, checked before anything else (even `/healthz`).
+fn check_browser(shared: &Shared, req: &Request<'_>) -> Result<Option<Reply>, HttpError> {
+    let host = req.header("Host");
+    if !shared.browser.host_allowed(host) {
+        return Err(HttpError::new(
+            421,
+            Error::usage(format!(
+                "this server does not answer for the host {:?}",
+                host.unwrap_or_default()
+            ))
+            .with_hint(
+                "use the server's address, or start it with --allow-host NAME for that name",
+            ),
+        ));
+    }
+    match shared.browser.origin(req.header("Origin"), host) {
+        Origin::Foreign(o) => Err(HttpError::new(
+            403,
+            Error::new(
+                ErrorKind::Permission,
+                format!("requests from the web origin {o:?} are not allowed"),
+            )
+            .with_hint("start the server with --cors-origin ORIGIN to allow that site"),
+        )),
+        Origin::Cors(_) if req.parts.method == "OPTIONS" => Ok(Some(Reply::Preflight)),
+        _ => Ok(None),
+    }
+}
+
+fn route_request(
     shared: &Arc<Shared>,
-    conn: Option<&Arc<Conn>>,
-    req: &mut impl Incoming,
-) -> Reply {
-    dispatch(shared, conn, req).unwrap_or_else(Reply::Error)
-}
-
-fn dispatch(
-    shared: &Arc<Shared>,
-    conn: Option<&Arc<Conn>>,
-    req: &mut impl Incoming,
+    conn: &Arc<Conn>,
+    req: &mut Request<'_>,
 ) -> Result<Reply, HttpError> {
-    let url = req.url().to_owned();
-    let (path, q) = url.split_once('?').unwrap_or((&url, ""));
-    let method = req.method().to_owned();
-    let found = routes::route(&method, path);
+    if let Some(answer) = check_browser(shared, req)? {
+        return Ok(answer);
+    }
+    let target = req.parts.target;
+    let (path, q) = target.split_once('?').unwrap_or((target, ""));
+    let method = req.parts.method;
+    let found = routes::route(method, path);
     if found == Ok(Route::Health) {
         return ok(br#"{"ok":true}"#.to_vec());
     }
@@ -96,6 +115,13 @@ fn dispatch(
     check_bearer(shared.token.as_deref(), req.header("Authorization"))?;
     let route = found.map_err(miss)?;
     shared.access.check(route.needs())?;
+    if matches!(method, "POST" | "DELETE") && !browser::is_json(req.header("Content-Type")) {
+        return Err(HttpError::new(
+            415,
+            Error::usage("POST and DELETE requests need Content-Type: application/json")
+                .with_hint("send the header 'Content-Type: application/json'"),
+        ));
+    }
     if !matches!(route, Route::Tail(_)) {
         query(q, &[])?;
     }
@@ -104,43 +130,98 @@ fn dispatch(
         Route::Ui(page) => Ok(Reply::Raw(super::ui::answer(page, shared.access))),
         Route::List => list(shared),
         Route::Create => {
-            let body = read_body(shared, req)?;
-            let (name, size) = wire::parse_pool_request(&body, true)?;
-            let size = size.unwrap_or(crate::limits::POOL_SIZE_BYTES_DEFAULT);
-            crate::api::check_name(&name)?;
-            let pool = shared
-                .pools
-                .client()
-                .create_pool(&PoolRef::name(&name), size)?;
-            pool_object(&name, &pool.info()?)
+            let (name, size) = wire::parse_pool_request(&req.body, true)?;
+            create(shared, &pool_name(&name)?, size)
         }
         Route::Open => {
-            let body = read_body(shared, req)?;
-            let (name, _) = wire::parse_pool_request(&body, false)?;
-            let pool = shared.pools.open(&name)?;
-            pool_object(&name, &pool.info()?)
+            let (name, _) = wire::parse_pool_request(&req.body, false)?;
+            let name = pool_name(&name)?;
+            pool_object(&name, &shared.pools.open(&name)?.info()?)
         }
-        Route::Info(name) => pool_object(name, &shared.pools.open(name)?.info()?),
+        Route::Info(name) => {
+            let name = pool_name(name)?;
+            pool_object(&name, &shared.pools.open(&name)?.info()?)
+        }
         Route::Delete(name) => {
-            crate::api::check_name(name)?;
-            shared.pools.forget(name);
-            shared.pools.client().delete_pool(&PoolRef::name(name))?;
+            let name = pool_name(name)?;
+            shared.pools.forget(&name);
+            shared.pools.client().delete_pool(&PoolRef::name(&name))?;
             ok(br#"{"ok":true}"#.to_vec())
         }
         Route::Append(name) => {
-            let body = read_body(shared, req)?;
-            let pool = shared.pools.open(name)?;
-            let a = wire::parse_append(&body)?;
+            let pool = shared.pools.open(&pool_name(name)?)?;
+            let a = wire::parse_append(&req.body)?;
             let m = pool.append_text(&a.data, &a.tags, a.durability)?;
             ok(wire::message_body(&m))
         }
         Route::Get(name, seq) => {
-            let pool = shared.pools.open(name)?;
+            let pool = shared.pools.open(&pool_name(name)?)?;
             let seq = number("seq", seq)?;
             ok(wire::message_body(&pool.get(seq)?))
         }
-        Route::Tail(name) => tail::plan(shared, conn, req.minor(), name, q),
+        Route::Tail(name) => tail::plan(shared, conn, req.minor, &pool_name(name)?, q),
     }
+}
+
+/// The pool a name in a path or body means, by the CLI's rule (`PoolRef::parse`): `NAME.plasmite`
+/// is the pool `NAME`, so both spellings reach the same file on every surface.
+pub(crate) fn pool_name(raw: &str) -> Result<String, HttpError> {
+    match PoolRef::parse(raw) {
+        PoolRef::Name(n) => {
+            check_name(&n)?;
+            Ok(n)
+        }
+        _ => Err(check_name(raw)
+            .err()
+            .unwrap_or_else(|| Error::usage(format!("invalid pool name {raw:?}")))
+            .into()),
+    }
+}
+
+/// `POST /v0/pools`, within the caps on what the network may create.
+fn create(shared: &Shared, name: &str, size: Option<u64>) -> Result<Reply, HttpError> {
+    let size = size.unwrap_or(crate::limits::POOL_SIZE_BYTES_DEFAULT);
+    let lim = &shared.limits;
+    let refused = |msg: String, hint: &str| {
+        HttpError::new(
+            403,
+            Error::new(ErrorKind::Permission, msg).with_hint(hint.to_owned()),
+        )
+    };
+    if size > lim.pool_size_max {
+        return Err(refused(
+            format!(
+                "pools created over HTTP are at most {} bytes (asked for {size})",
+                lim.pool_size_max
+            ),
+            "ask for less, create it on the server with 'plasmite pool create', or start the server with a larger --max-pool-size",
+        ));
+    }
+    let dir = shared.pools.client().dir();
+    let count = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| {
+                    e.path().extension().and_then(|x| x.to_str())
+                        == Some(crate::api::POOL_EXTENSION)
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    if count >= lim.pools_max {
+        return Err(refused(
+            format!(
+                "the pool directory already holds {count} pools (the limit for POST /v0/pools is {})",
+                lim.pools_max
+            ),
+            "delete pools, or start the server with a larger --max-pools",
+        ));
+    }
+    let pool = shared
+        .pools
+        .client()
+        .create_pool(&PoolRef::name(name), size)?;
+    pool_object(name, &pool.info()?)
 }
 
 fn miss(m: Miss) -> HttpError {
@@ -157,21 +238,6 @@ fn miss(m: Miss) -> HttpError {
         )
         .with_header("Allow", allow),
     }
-}
-
-/// Reads the whole body (the proxy already refused a `Content-Length` over the limit).
-fn read_body(shared: &Shared, req: &mut impl Incoming) -> Result<Vec<u8>, HttpError> {
-    let max = shared.limits.body_bytes_max;
-    let body = req
-        .body(max + 1)
-        .map_err(|e| Error::io("cannot read the request body", e))?;
-    if body.len() as u64 > max {
-        return Err(HttpError::new(
-            413,
-            Error::usage(format!("request body too large (the limit is {max} bytes)")),
-        ));
-    }
-    Ok(body)
 }
 
 fn pool_json(name: &str, info: &crate::api::PoolInfo) -> serde_json::Value {
@@ -203,4 +269,68 @@ fn list(shared: &Shared) -> Result<Reply, HttpError> {
         })
         .collect();
     ok(serde_json::to_vec(&serde_json::json!({ "pools": pools })).unwrap_or_default())
+}
+
+/// Writes a reply to the client. False when the client stopped reading or went away.
+pub(crate) fn answer(shared: &Shared, conn: &Conn, reply: Reply, req: &Request<'_>) -> bool {
+    let head_only = req.parts.method == "HEAD";
+    let mut h: Vec<(&str, String)> = Vec::new();
+    h.extend(connection_header(req).map(|v| ("Connection", v.to_owned())));
+    let host = req.header("Host");
+    if let Origin::Cors(o) = shared.browser.origin(req.header("Origin"), host) {
+        h.extend(browser::cors_headers(o));
+    }
+    fn refs<'a>(
+        extra: &'a [(&'static str, String)],
+        h: &'a [(&'static str, String)],
+    ) -> Vec<(&'a str, &'a str)> {
+        extra
+            .iter()
+            .chain(h.iter())
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
+    }
+    match reply {
+        Reply::Json { status, body } => conn
+            .send(&respond::raw(status, &refs(&[], &h), &body, head_only))
+            .is_ok(),
+        Reply::Error(e) => conn
+            .send(&respond::raw(
+                e.status,
+                &refs(&e.headers, &h),
+                &respond::envelope(&e.error),
+                head_only,
+            ))
+            .is_ok(),
+        Reply::Preflight => {
+            let mut all = refs(&[], &h);
+            all.extend(browser::PREFLIGHT_HEADERS);
+            conn.send(&respond::no_content(&all)).is_ok()
+        }
+        Reply::Tail(plan) => catch_unwind(AssertUnwindSafe(|| {
+            tail::stream(plan, conn, &refs(&[], &h))
+        }))
+        .unwrap_or(false),
+        // A complete answer built by the handler (the web UI's embedded files).
+        Reply::Raw(answer) => conn.send(&answer).is_ok(),
+    }
+}
+
+/// The `Connection` header of the answer: `close` when the request ends the connection, `keep-alive`
+/// for an HTTP/1.0 request asking to keep it.
+fn connection_header(req: &Request<'_>) -> Option<&'static str> {
+    let asked = req.header("Connection").map(str::to_ascii_lowercase);
+    let has = |t: &str| {
+        asked
+            .as_deref()
+            .is_some_and(|a| a.split(',').any(|x| x.trim() == t))
+    };
+    let old = req.minor == 0;
+    if has("close") || (old && !has("keep-alive")) {
+        Some("close")
+    } else if old {
+        Some("keep-alive")
+    } else {
+        None
+    }
 }

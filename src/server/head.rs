@@ -1,19 +1,15 @@
-//! Request heads as the front proxy sees them: a strict HTTP/1.x parser of the request line and headers.
-//!
-//! The proxy forwards a request to tiny_http only after this parser accepted its head, so whatever
-//! tiny_http receives it parses the same way (ASCII only, CRLF line ends, one space between the parts of
-//! the request line, no folded headers) and every malformed request is answered by us, with the error
-//! envelope. Only the headers that decide framing and connection reuse are interpreted here.
+//! Request heads: a strict HTTP/1.x parser of the request line and headers (ASCII only, CRLF line
+//! ends, one space between the parts of the request line, no folded headers, one consistent
+//! `Content-Length`, no `Transfer-Encoding`), so no two readers of a request could frame it
+//! differently; every malformed request is answered with the error envelope. Only the headers that
+//! decide framing and connection reuse are interpreted by [`parse`]; [`parts`] then splits the same
+//! bytes into the request line and fields the handlers read.
 //!
 //! Invariants: pure (no I/O), never panics on any input, never reads past the slice it is given.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-/// The header the proxy adds to every forwarded request to name its connection. A client sending it is
-/// refused.
-pub const CONN_HEADER: &str = "plasmite-conn";
-
-/// What the proxy needs to know about one request.
+/// What the connection needs to know about one request to frame it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     /// Bytes of the head, the blank line included.
@@ -92,8 +88,8 @@ pub fn find_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Parses a complete head (`head` ends with its blank line), refusing anything tiny_http could read
-/// differently. `headers_max` bounds the number of header lines.
+/// Parses a complete head (`head` ends with its blank line), refusing anything two parsers could
+/// read differently. `headers_max` bounds the number of header lines.
 pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
     let mut lines = Lines { rest: head };
     let request_line = lines
@@ -147,8 +143,6 @@ pub fn parse(head: &[u8], headers_max: usize) -> Result<Head, HeadError> {
                     ));
                 }
             }
-        } else if name.eq_ignore_ascii_case(CONN_HEADER.as_bytes()) {
-            return Err(HeadError::Malformed("reserved header plasmite-conn"));
         }
     }
     if !lines.rest.is_empty() {
@@ -182,7 +176,7 @@ impl Parts<'_> {
 }
 
 /// Splits a head that [`parse`] accepted into its request line and header fields (for the requests
-/// the proxy answers itself). `None` when it is not such a head.
+/// the handlers). `None` when it is not such a head.
 pub fn parts(head: &[u8]) -> Option<Parts<'_>> {
     fn text(b: &[u8]) -> Option<&str> {
         std::str::from_utf8(b).ok()
@@ -205,20 +199,6 @@ pub fn parts(head: &[u8]) -> Option<Parts<'_>> {
         target,
         headers,
     })
-}
-
-/// The head (validated by [`parse`]) without its `Expect` lines, for a proxy that answers
-/// `100 Continue` itself. The blank line is kept.
-pub fn without_expect(head: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(head.len());
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        if line.contains(&b':') && name.eq_ignore_ascii_case(b"expect") {
-            continue;
-        }
-        out.extend_from_slice(line);
-    }
-    out
 }
 
 /// Splits CRLF-terminated lines, refusing bare CR or LF.
@@ -375,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_tiny_http_could_misread() {
+    fn refuses_what_another_parser_could_misread() {
         let bad = [
             "GET  / HTTP/1.1\r\n\r\n",
             "GET / HTTP/1.1 x\r\n\r\n",
@@ -392,7 +372,6 @@ mod tests {
             "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
             "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n",
-            "GET / HTTP/1.1\r\nPlasmite-Conn: 7\r\n\r\n",
             "GET / HTTP/1.1\r\n\r\nx",
             "\r\n",
         ];
@@ -416,16 +395,6 @@ mod tests {
         assert_eq!(
             p(&format!("GET / HTTP/1.1\r\n{many}\r\n")),
             Err(HeadError::TooLarge)
-        );
-    }
-
-    #[test]
-    fn expect_lines_are_removed_and_nothing_else() {
-        let h =
-            b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nX-Expect: 1\r\nContent-Length: 2\r\n\r\n";
-        assert_eq!(
-            without_expect(h),
-            b"POST / HTTP/1.1\r\nX-Expect: 1\r\nContent-Length: 2\r\n\r\n".to_vec()
         );
     }
 

@@ -52,10 +52,15 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     })
 }
 
-/// Writes the token, certificate and key into `dir` (created if missing). Without `force`, refuses
+/// Writes the token, certificate and key into `dir` (created if missing, mode 0700). Without `force`, refuses
 /// (`AlreadyExists`) when any of the files exists, before writing anything.
 pub fn init(dir: &Path, force: bool) -> Result<Written> {
-    std::fs::create_dir_all(dir)
+    use std::os::unix::fs::DirBuilderExt;
+    // Created private (0700) whatever the umask: it holds the token and the key.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
         .map_err(|e| Error::io("cannot create the directory", e).with_path(dir))?;
     let tls = super::tls::COMPILED;
     let token = dir.join(TOKEN_FILE);

@@ -1,40 +1,39 @@
-//! The HTTP server of `plasmite serve`: the v0 protocol (`spec/http.md`) over tiny_http, behind our own
-//! accept loop.
+//! The HTTP server of `plasmite serve`: the v0 protocol (`spec/http.md`) over one HTTP/1.1 layer of
+//! our own, with blocking I/O and no async runtime.
 //!
-//! Threading (no async runtime):
-//! - one accept thread: enforces the connection limit, hands each connection to its own thread;
-//! - per connection, a reader and a writer thread (`proxy.rs`) between the client socket (plain or
-//!   TLS, `tls.rs`) and a private Unix socket served by tiny_http; the reader enforces the size and time
-//!   limits before tiny_http sees a byte, so tiny_http's missing limits cannot be reached;
-//! - the reader answers every request but tails itself (handlers in `handlers.rs`, shared by both
-//!   paths through the `Incoming` trait): one thread hand-off per request;
-//! - tails are forwarded: tiny_http's own accept thread and one thread per private connection parse
-//!   them, and request threads (`worker.rs`) stream each on the thread that took it, until it ends or
-//!   its client goes, while the reader keeps watching the client.
+//! Threading:
+//! - one accept thread: enforces the connection limits (in total and per client address), backs off
+//!   when descriptors or threads run out, and starts one thread per connection;
+//! - per connection, one thread (`http1.rs`) reads each request head with deadlines, parses it once
+//!   (`head.rs`), applies the browser rules (`browser.rs`), runs the handlers (`handlers.rs`) and
+//!   writes the answer; the client socket is plain or TLS (`tls.rs`);
+//! - per streaming tail, one more thread (`tail.rs`) writes the stream while the connection's thread
+//!   keeps reading the client, so a client that goes away cancels its tail at once.
 //!
 //! Invariants: every answer carries `plasmite-version: 0` and every error the JSON envelope; memory per
-//! connection is bounded (one head, one read buffer, one copy buffer, one body up to `--max-body`);
-//! pool names reach the file system only through `api::check_name`. The web UI (`ui.rs`) is three
-//! embedded files; it reads pools only through the protocol, from the browser.
+//! connection is bounded (one head, one read buffer, one body up to `--max-body`); pool names reach the
+//! file system only through `api::check_name`; nothing is created outside the pool directory. The web
+//! UI (`ui.rs`) is a few embedded files; it reads pools only through the protocol, from the browser.
 
 pub mod auth;
+pub mod browser;
 mod conn;
 mod handlers;
 pub mod head;
+mod http1;
 pub mod init;
 mod pools;
-mod proxy;
 pub mod respond;
 pub mod routes;
 mod stream;
 mod tail;
 pub mod tls;
 pub mod ui;
-pub mod wire;
-mod worker;
 
+/// The wire format, now shared with the remote client in `crate::proto` (re-exported here).
+pub use crate::proto::wire;
+pub use crate::proto::NEXT_SEQ_HEADER;
 pub use auth::Access;
-pub use tail::NEXT_SEQ_HEADER;
 pub use tls::TlsSource;
 
 use crate::api::Client;
@@ -45,7 +44,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The server's limits (defaults from `crate::limits`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +53,25 @@ pub struct Limits {
     pub body_bytes_max: u64,
     /// Largest request head, in bytes (431 beyond).
     pub head_bytes_max: usize,
-    /// Most connections open at once (423 beyond).
+    /// Most connections open at once (423 beyond); clamped at start to what `RLIMIT_NOFILE` allows.
     pub connections_max: usize,
+    /// Most connections open at once from one client address (503 beyond).
+    pub connections_per_ip_max: usize,
+    /// Largest pool `POST /v0/pools` may create (403 beyond).
+    pub pool_size_max: u64,
+    /// Most pools in the directory for `POST /v0/pools` to create one (403 at it).
+    pub pools_max: usize,
     /// Most tails streaming at once (423 beyond).
     pub tails_max: usize,
-    /// Time to send a request head, from its first byte (408 beyond).
+    /// Time to send a request head: the first from the accept, later ones from their first byte (408
+    /// beyond).
     pub head_timeout: Duration,
     /// Time to send a request body, from the end of its head (408 beyond).
     pub body_timeout: Duration,
     /// Time a connection may sit with no request in progress (closed beyond).
     pub idle_timeout: Duration,
-    /// Time one write to a client may block (disconnected beyond).
+    /// Time one answer or tail chunk may take to be accepted by the client, in total (disconnected
+    /// beyond).
     pub write_timeout: Duration,
     /// Longest tail stream (`timeout_ms` is capped to it).
     pub tail_timeout_max: Duration,
@@ -76,6 +83,9 @@ impl Default for Limits {
             body_bytes_max: limits::HTTP_BODY_BYTES_MAX_DEFAULT,
             head_bytes_max: limits::HTTP_HEAD_BYTES_MAX,
             connections_max: limits::HTTP_CONNECTIONS_MAX_DEFAULT as usize,
+            connections_per_ip_max: limits::HTTP_CONNECTIONS_PER_IP_MAX_DEFAULT as usize,
+            pool_size_max: limits::HTTP_POOL_SIZE_BYTES_MAX_DEFAULT,
+            pools_max: limits::HTTP_POOLS_MAX_DEFAULT as usize,
             tails_max: limits::HTTP_TAILS_MAX_DEFAULT as usize,
             head_timeout: limits::HTTP_HEAD_TIMEOUT,
             body_timeout: limits::HTTP_BODY_TIMEOUT,
@@ -101,6 +111,11 @@ pub struct Config {
     pub allow_non_loopback: bool,
     /// Allows plain HTTP on a non-loopback `bind`.
     pub insecure_no_tls: bool,
+    /// Extra `Host` names answered (`--allow-host`), besides the bound address and, for a loopback
+    /// bind, `localhost`.
+    pub allow_hosts: Vec<String>,
+    /// Web origins allowed to call the server from a browser (`--cors-origin`, exact).
+    pub cors_origins: Vec<String>,
     pub limits: Limits,
 }
 
@@ -115,6 +130,8 @@ impl Config {
             tls: None,
             allow_non_loopback: false,
             insecure_no_tls: false,
+            allow_hosts: Vec::new(),
+            cors_origins: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -167,38 +184,17 @@ pub(crate) struct Shared {
     pub(crate) token: Option<String>,
     pub(crate) access: Access,
     pub(crate) tls: Option<tls::Identity>,
-    pub(crate) backend_path: PathBuf,
+    pub(crate) browser: browser::Rules,
     pub(crate) conns: conn::Registry,
     pub(crate) tails: AtomicUsize,
     pub(crate) pools: pools::Pools,
-    pub(crate) workers: worker::Workers,
-    /// Serializes connections to tiny_http (see `proxy::connect_backend`).
-    pub(crate) backend_gate: std::sync::Mutex<()>,
     refusers: AtomicUsize,
     stopping: AtomicBool,
-    backend: Backend,
 }
 
 impl Shared {
     pub(crate) fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn http(&self) -> Option<&tiny_http::Server> {
-        self.backend.http.as_ref()
-    }
-}
-
-/// tiny_http and the private directory of its socket (removed once tiny_http is gone).
-struct Backend {
-    http: Option<tiny_http::Server>,
-    dir: PathBuf,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        drop(self.http.take());
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -215,24 +211,20 @@ impl std::fmt::Debug for Running {
     }
 }
 
-/// A directory only this user can enter, for the private socket.
-fn private_dir() -> Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let base = std::env::temp_dir();
-    loop {
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = base.join(format!("plasmite-serve-{}-{n}", std::process::id()));
-        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
-            Ok(()) => return Ok(p),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => continue,
-            Err(e) => {
-                return Err(
-                    Error::io("cannot create the server's private directory", e).with_path(&p)
-                )
-            }
-        }
-    }
+/// The connection limit the open-file limit allows: each connection holds one descriptor, and
+/// `HTTP_FDS_RESERVED` are kept for everything else. Raises the soft `RLIMIT_NOFILE` to the hard one
+/// first.
+fn connections_allowed(asked: usize) -> usize {
+    let nofile = crate::sys::resource::raise_nofile().unwrap_or(1024);
+    let room = nofile.saturating_sub(limits::HTTP_FDS_RESERVED).max(1);
+    asked.min(usize::try_from(room).unwrap_or(usize::MAX))
+}
+
+/// Makes a child started from `cmd` run with both `RLIMIT_NOFILE` limits at `n` (for tests of the
+/// descriptor limits; the limit is set between `fork` and `exec`).
+#[doc(hidden)]
+pub fn child_nofile_limit(cmd: &mut std::process::Command, n: u64) {
+    crate::sys::resource::child_nofile(cmd, n);
 }
 
 /// Checks the configuration, binds, and starts serving in background threads.
@@ -246,48 +238,25 @@ pub fn start(config: Config) -> Result<Running> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("cannot read the bound address", e))?;
-    let dir = private_dir()?;
-    let backend_path = dir.join("http.sock");
-    let unix = std::os::unix::net::UnixListener::bind(&backend_path).map_err(|e| {
-        Error::io("cannot create the server's private socket", e).with_path(&backend_path)
-    });
-    let unix = match unix {
-        Ok(u) => u,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
-    let http = tiny_http::Server::from_listener(unix, None)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start the HTTP parser: {e}")));
-    let http = match http {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
+    let mut limits = config.limits.clone();
+    limits.connections_max = connections_allowed(limits.connections_max);
     let shared = Arc::new(Shared {
-        limits: config.limits.clone(),
+        limits,
         token: config.token.clone(),
         access: config.access,
+        browser: browser::Rules {
+            bind: Some(addr),
+            tls: identity.is_some(),
+            allow_hosts: config.allow_hosts.clone(),
+            cors_origins: config.cors_origins.clone(),
+        },
         tls: identity,
-        backend_path,
         conns: conn::Registry::default(),
         tails: AtomicUsize::new(0),
         pools: pools::Pools::new(Client::new(&config.dir)),
-        workers: worker::Workers::default(),
-        backend_gate: std::sync::Mutex::new(()),
         refusers: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
-        backend: Backend {
-            http: Some(http),
-            dir,
-        },
     });
-    for _ in 0..limits::HTTP_WORKERS_MIN {
-        worker::spawn(&shared, limits::HTTP_WORKERS_MIN);
-    }
     let sh = Arc::clone(&shared);
     let accept = std::thread::Builder::new()
         .name("plasmite-accept".into())
@@ -301,6 +270,14 @@ pub fn start(config: Config) -> Result<Running> {
     })
 }
 
+/// Whether an accept error means resources ran out (then the loop pauses before the next accept).
+fn out_of_resources(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let got = listener.accept();
@@ -308,31 +285,90 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             return;
         }
         match got {
-            Ok((sock, _)) => {
-                if !shared.conns.try_reserve(shared.limits.connections_max) {
-                    refuse(&shared, sock);
+            Ok((sock, peer)) => {
+                let accepted = Instant::now();
+                let ip = peer.ip();
+                let lim = &shared.limits;
+                if let Err(full) =
+                    shared
+                        .conns
+                        .try_reserve(ip, lim.connections_max, lim.connections_per_ip_max)
+                {
+                    refuse(&shared, sock, full);
                     continue;
                 }
                 let sh = Arc::clone(&shared);
+                // Handed over through a cell, so the socket comes back if no thread starts.
+                let cell = Arc::new(std::sync::Mutex::new(Some(sock)));
+                let theirs = Arc::clone(&cell);
                 let started = std::thread::Builder::new()
                     .name("plasmite-conn".into())
                     .stack_size(limits::HTTP_THREAD_STACK_BYTES)
-                    .spawn(move || proxy::run(sh, sock));
+                    .spawn(move || {
+                        let sock = theirs.lock().ok().and_then(|mut s| s.take());
+                        if let Some(sock) = sock {
+                            http1::run(sh, sock, ip, accepted);
+                        }
+                    });
                 if started.is_err() {
-                    shared.conns.release();
+                    shared.conns.release(ip);
+                    if let Some(sock) = cell.lock().ok().and_then(|mut s| s.take()) {
+                        refuse_now(&shared, &sock);
+                    }
+                    std::thread::sleep(limits::HTTP_ACCEPT_BACKOFF);
                 }
             }
-            // Out of descriptors or memory, or a connection reset before accept: wait and go on; the
-            // accept loop never ends on an error.
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            // Out of descriptors or memory: pause (pending connections wait in the backlog) and go
+            // on. The accept loop never ends on an error.
+            Err(e) if out_of_resources(&e) => std::thread::sleep(limits::HTTP_ACCEPT_BACKOFF),
+            Err(_) => std::thread::sleep(Duration::from_millis(1)),
         }
     }
 }
 
-/// Answers a connection over the limit with 423 `Busy` (plain HTTP only; a TLS one is just closed),
-/// from a small bounded set of threads.
-fn refuse(shared: &Arc<Shared>, sock: TcpStream) {
+fn busy(full: conn::Full, shared: &Shared) -> (u16, Error) {
+    let lim = &shared.limits;
+    match full {
+        conn::Full::Total => (
+            423,
+            Error::new(
+                ErrorKind::Busy,
+                format!("too many connections (the limit is {})", lim.connections_max),
+            )
+            .with_hint("retry later, or start the server with a larger --max-connections"),
+        ),
+        conn::Full::PerIp => (
+            503,
+            Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "too many connections from your address (the limit is {})",
+                    lim.connections_per_ip_max
+                ),
+            )
+            .with_hint("close some connections, or start the server with a larger --max-connections-per-ip"),
+        ),
+    }
+}
+
+/// Answers a connection for which no thread could be started: 503 `Busy`, written without waiting
+/// (a fresh socket's send buffer takes it), then closed. A TLS connection is just closed.
+fn refuse_now(shared: &Shared, sock: &TcpStream) {
+    use std::io::Write;
+    if shared.tls.is_some() || sock.set_nonblocking(true).is_err() {
+        return;
+    }
+    let e = Error::new(ErrorKind::Busy, "the server cannot take a connection now")
+        .with_hint("retry later; the server is out of threads or memory");
+    let answer = respond::raw_error_with(503, &e, &[("Retry-After", "1")]);
+    let _ = (&*sock).write_all(&answer);
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+}
+
+/// Answers a connection over a limit with its error (423 over the total, 503 over the per-address
+/// limit; plain HTTP only: a TLS one is just closed), from a small bounded set of threads.
+fn refuse(shared: &Arc<Shared>, sock: TcpStream, full: conn::Full) {
     if shared.tls.is_some() {
         return;
     }
@@ -347,27 +383,22 @@ fn refuse(shared: &Arc<Shared>, sock: TcpStream) {
         return;
     }
     let sh = Arc::clone(shared);
-    let limit = shared.limits.connections_max;
+    let (status, e) = busy(full, shared);
     let started = std::thread::Builder::new()
         .name("plasmite-refuse".into())
         .stack_size(limits::HTTP_THREAD_STACK_BYTES)
         .spawn(move || {
             use std::io::{Read, Write};
-            let e = Error::new(
-                ErrorKind::Busy,
-                format!("too many connections (the limit is {limit})"),
-            )
-            .with_hint("retry later, or start the server with a larger --max-connections");
-            let answer = respond::raw_error_with(423, &e, &[("Retry-After", "1")]);
+            let answer = respond::raw_error_with(status, &e, &[("Retry-After", "1")]);
             let _ = sock.set_write_timeout(Some(Duration::from_secs(1)));
             if (&sock).write_all(&answer).is_ok() {
                 let _ = sock.shutdown(std::net::Shutdown::Write);
                 // Drain what the client sends for a short, fixed time so it reads the answer.
-                let until = std::time::Instant::now() + limits::HTTP_LINGER;
+                let until = Instant::now() + limits::HTTP_LINGER;
                 let mut buf = [0u8; 4096];
                 let mut drained = 0;
                 while drained < 64 * 1024 {
-                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    let left = until.saturating_duration_since(Instant::now());
                     if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
                         break;
                     }
@@ -405,6 +436,11 @@ impl Running {
         self.shared.tls.as_ref().map(|t| t.cert_pem.as_str())
     }
 
+    /// The limits in force (`connections_max` clamped to the descriptors available).
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
     /// Connections open now.
     pub fn connections(&self) -> usize {
         self.shared.conns.active()
@@ -413,11 +449,6 @@ impl Running {
     /// Tails streaming now.
     pub fn tails(&self) -> usize {
         self.shared.tails.load(Ordering::SeqCst)
-    }
-
-    /// Request threads alive now.
-    pub fn workers(&self) -> usize {
-        self.shared.workers.total()
     }
 
     /// Stops accepting, closes every connection (cancelling tails) and lets the threads end.
@@ -440,16 +471,30 @@ impl Running {
         let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         let _ = accept.join();
         self.shared.conns.kill_all();
-        if let Some(http) = self.shared.http() {
-            for _ in 0..self.shared.workers.total() + 1 {
-                http.unblock();
-            }
-        }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_limits_are_the_named_ones_and_the_connection_limit_is_clamped() {
+        let l = Limits::default();
+        assert_eq!(l.connections_per_ip_max, 64);
+        assert_eq!(l.pool_size_max, 256 << 20);
+        assert_eq!(l.pools_max, 1024);
+        // Never more than asked, never zero.
+        assert!(connections_allowed(3) <= 3);
+        assert!(connections_allowed(1) == 1);
+        let (soft, _) = crate::sys::resource::nofile().unwrap();
+        let room = soft.saturating_sub(limits::HTTP_FDS_RESERVED).max(1);
+        assert_eq!(connections_allowed(usize::MAX) as u64, room);
     }
 }

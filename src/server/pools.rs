@@ -44,7 +44,7 @@ impl Pools {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.forget(name);
-                return Err(not_found(name));
+                return Err(not_found(name, &path));
             }
             Err(e) => return Err(Error::io("cannot open the pool", e).with_path(&path)),
         };
@@ -58,7 +58,7 @@ impl Pools {
             }
         }
         let pool = self.client.open_pool(&r).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => not_found(name),
+            ErrorKind::NotFound => not_found(name, &path),
             _ => e,
         })?;
         if map.len() >= crate::limits::HTTP_POOL_HANDLES_MAX && !map.contains_key(name) {
@@ -92,7 +92,10 @@ impl Pools {
     }
 }
 
-fn not_found(name: &str) -> Error {
+/// The pool's path is in the envelope as it is in the pool object (`spec/http.md`), so a remote
+/// client's error carries the same context as a local one.
+fn not_found(name: &str, path: &std::path::Path) -> Error {
     Error::new(ErrorKind::NotFound, format!("pool {name:?} not found"))
+        .with_path(path)
         .with_hint("create it with POST /v0/pools (or 'plasmite pool create' on the server)")
 }

@@ -4,8 +4,7 @@
 use crate::error::{Error, ErrorKind};
 use std::io::Write;
 
-/// The protocol version header, on every answer.
-pub const VERSION_HEADER: (&str, &str) = ("plasmite-version", "0");
+pub use crate::proto::VERSION_HEADER;
 
 /// The status of an error kind (where the request itself does not call for a more precise one).
 pub fn status_of(kind: ErrorKind) -> u16 {
@@ -23,6 +22,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -32,9 +32,12 @@ pub fn reason(status: u16) -> &'static str {
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
+        415 => "Unsupported Media Type",
         417 => "Expectation Failed",
+        421 => "Misdirected Request",
         423 => "Locked",
         431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
         _ => "Internal Server Error",
     }
@@ -76,8 +79,7 @@ pub fn envelope(e: &Error) -> Vec<u8> {
     })
 }
 
-/// A complete HTTP/1.1 error answer that closes the connection, for the proxy and the refuser, which
-/// write to the socket themselves.
+/// A complete HTTP/1.1 error answer that closes the connection (for refusals and rejected requests).
 pub fn raw_error(status: u16, e: &Error) -> Vec<u8> {
     raw_error_with(status, e, &[])
 }
@@ -112,38 +114,19 @@ pub fn raw(status: u16, headers: &[(&str, &str)], body: &[u8], head_only: bool) 
     out
 }
 
-fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
-/// A JSON answer for tiny_http.
-pub fn json(
-    status: u16,
-    body: Vec<u8>,
-    extra: &[(&'static str, String)],
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let mut r = tiny_http::Response::from_data(body).with_status_code(status);
-    for h in [
-        header("Content-Type", "application/json"),
-        header(VERSION_HEADER.0, VERSION_HEADER.1),
-        header("Cache-Control", "no-store"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        r.add_header(h);
+/// `204 No Content` with `headers` (a CORS preflight's answer).
+pub fn no_content(headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let _ = write!(
+        out,
+        "HTTP/1.1 204 No Content\r\n{}: {}\r\nCache-Control: no-store\r\n",
+        VERSION_HEADER.0, VERSION_HEADER.1
+    );
+    for (k, v) in headers {
+        let _ = write!(out, "{k}: {v}\r\n");
     }
-    for (k, v) in extra {
-        if let Some(h) = header(k, v) {
-            r.add_header(h);
-        }
-    }
-    r
-}
-
-/// The tiny_http answer of an error.
-pub fn error(e: &HttpError) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    json(e.status, envelope(&e.error), &e.headers)
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 #[cfg(test)]

@@ -1,27 +1,26 @@
-//! `GET /v0/pools/{pool}/tail`: a JSON Lines stream written straight to the connection with our own
-//! chunked framing (tiny_http would buffer a streamed `Response` until it ended).
+//! `GET /v0/pools/{pool}/tail`: a JSON Lines stream written to the connection with chunked framing,
+//! on the tail's own thread (the connection's thread keeps reading the client meanwhile).
 //!
 //! One chunk carries every line available without waiting, up to `HTTP_TAIL_CHUNK_BYTES`; it is written
 //! and flushed as soon as the tail catches up, so a live message leaves within one wake-up. The
 //! stream ends at `max` messages, at its deadline (`timeout_ms`, capped by the server), when the client
-//! goes away (the proxy cancels the tail), or after an error that is not `Corrupt`.
+//! goes away (the connection thread cancels the tail), when one chunk is not accepted by the client
+//! within the write timeout, or after an error that is not `Corrupt`. The socket's send buffer is
+//! bounded (`HTTP_TAIL_SEND_BUFFER_BYTES`), so a reader that stops pins little kernel memory.
 
 use super::conn::Conn;
 use super::handlers::Reply;
 use super::respond::{envelope, HttpError, VERSION_HEADER};
 use super::routes::{number, query};
-use super::stream::ClientStream;
 use super::wire::write_drop;
 use super::Shared;
 use crate::api::{Tail, TailEventRef, TailOptions, TailStart};
 use crate::error::{Error, ErrorKind};
-use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Header of the response: the seq the stream starts at (a reconnecting client resumes from it).
-pub const NEXT_SEQ_HEADER: &str = "plasmite-next-seq";
+pub use crate::proto::NEXT_SEQ_HEADER;
 
 /// A counted place among the server's concurrent tails.
 pub(crate) struct TailSlot(Arc<Shared>);
@@ -58,14 +57,13 @@ impl Drop for TailSlot {
 /// A tail ready to stream.
 pub(crate) struct TailPlan {
     tail: Tail,
-    conn: Option<Arc<Conn>>,
     _slot: TailSlot,
 }
 
 /// Checks the request and opens the tail (errors are answered normally, before any streaming).
 pub(crate) fn plan(
     shared: &Arc<Shared>,
-    conn: Option<&Arc<Conn>>,
+    _conn: &Arc<Conn>,
     minor: u8,
     name: &str,
     q: &str,
@@ -99,11 +97,7 @@ pub(crate) fn plan(
         deadline: Some(Instant::now() + timeout),
         ..Default::default()
     })?;
-    Ok(Reply::Tail(Box::new(TailPlan {
-        tail,
-        conn: conn.cloned(),
-        _slot: slot,
-    })))
+    Ok(Reply::Tail(Box::new(TailPlan { tail, _slot: slot })))
 }
 
 /// Room left before each chunk for its size line (up to 8 hex digits and CRLF).
@@ -115,42 +109,32 @@ enum Step {
     Fatal,
 }
 
-/// Streams the tail to the client, from the status line to the last chunk. False when the client
-/// could not be written to.
-pub(crate) fn stream(mut plan: Box<TailPlan>, client: &ClientStream) -> bool {
-    if let Some(c) = &plan.conn {
-        if !c.set_tail(plan.tail.canceller()) {
-            return true;
-        }
+/// Streams the tail to the client, from the status line (with `extra` headers) to the last chunk.
+/// False when the client could not be written to.
+pub(crate) fn stream(mut plan: Box<TailPlan>, conn: &Conn, extra: &[(&str, &str)]) -> bool {
+    if !conn.set_tail(plan.tail.canceller()) {
+        return true;
     }
-    let w = &mut ClientWriter(client);
-    let head = format!(
+    let _ = conn
+        .client
+        .set_send_buffer(crate::limits::HTTP_TAIL_SEND_BUFFER_BYTES);
+    let mut head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/jsonl\r\nTransfer-Encoding: chunked\r\n\
-         {}: {}\r\n{NEXT_SEQ_HEADER}: {}\r\nCache-Control: no-store\r\n\r\n",
+         {}: {}\r\n{NEXT_SEQ_HEADER}: {}\r\nCache-Control: no-store\r\n",
         VERSION_HEADER.0,
         VERSION_HEADER.1,
         plan.tail.next_seq()
     );
-    let ok = w.write_all(head.as_bytes()).is_ok() && pump(&mut plan.tail, w);
-    if let Some(c) = &plan.conn {
-        c.clear_tail();
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
     }
+    head.push_str("\r\n");
+    let ok = conn.send(head.as_bytes()).is_ok() && pump(&mut plan.tail, conn);
+    conn.clear_tail();
     ok
 }
 
-/// `Write` over the shared client stream (each write is sent whole).
-struct ClientWriter<'a>(&'a ClientStream);
-
-impl Write for ClientWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write_all(buf).map(|_| buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn pump(tail: &mut Tail, w: &mut ClientWriter<'_>) -> bool {
+fn pump(tail: &mut Tail, w: &Conn) -> bool {
     let chunk_max = crate::limits::HTTP_TAIL_CHUNK_BYTES;
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut done = false;
@@ -174,18 +158,18 @@ fn pump(tail: &mut Tail, w: &mut ClientWriter<'_>) -> bool {
             return false;
         }
     }
-    w.write_all(b"0\r\n\r\n").is_ok()
+    w.send(b"0\r\n\r\n").is_ok()
 }
 
 /// Frames `buf[PAD..]` as one chunk (the size line goes right before the data) and sends it.
-fn write_chunk(w: &mut ClientWriter<'_>, buf: &mut Vec<u8>) -> std::io::Result<()> {
+fn write_chunk(w: &Conn, buf: &mut Vec<u8>) -> std::io::Result<()> {
     let size = format!("{:x}\r\n", buf.len() - PAD);
     let start = PAD - size.len();
     if let Some(dst) = buf.get_mut(start..PAD) {
         dst.copy_from_slice(size.as_bytes());
     }
     buf.extend_from_slice(b"\r\n");
-    w.write_all(buf.get(start..).unwrap_or_default())
+    w.send(buf.get(start..).unwrap_or_default())
 }
 
 /// Appends the next event as one line.

@@ -21,20 +21,19 @@ pub enum TlsSource {
 }
 
 /// Whether this build can serve TLS.
-pub const COMPILED: bool = cfg!(feature = "tls");
+pub const COMPILED: bool = crate::proto::TLS_COMPILED;
 
+#[cfg(not(feature = "tls"))]
 fn not_compiled() -> Error {
-    Error::usage("TLS is not compiled in (this plasmite was built without the `tls` feature)")
-        .with_hint("rebuild with the default features, or serve plain HTTP on a loopback address")
+    match crate::proto::require_tls() {
+        Err(e) => e,
+        Ok(()) => Error::usage("TLS is not compiled in"),
+    }
 }
 
 /// `Usage` ("TLS is not compiled in") unless this build has TLS.
 pub fn require() -> Result<()> {
-    if COMPILED {
-        Ok(())
-    } else {
-        Err(not_compiled())
-    }
+    crate::proto::require_tls()
 }
 
 /// A self-signed certificate and its key, both PEM.
@@ -85,6 +84,27 @@ pub fn generate(names: &[String]) -> Result<SelfSigned> {
 #[cfg(not(feature = "tls"))]
 pub fn generate(_names: &[String]) -> Result<SelfSigned> {
     Err(not_compiled())
+}
+
+/// The SHA-256 fingerprint of the first certificate in a PEM chain (of its DER bytes), as uppercase
+/// hex pairs joined by `:` (what `openssl x509 -fingerprint -sha256` prints), so a client can pin it.
+#[cfg(feature = "tls")]
+pub fn fingerprint(cert_pem: &str) -> Option<String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let der = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .next()?
+        .ok()?;
+    let suite = rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+    let hash = suite.tls13()?.common.hash_provider.hash(der.as_ref());
+    let hex: Vec<String> = hash.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+    Some(hex.join(":"))
+}
+
+/// Without the `tls` feature there is no certificate to fingerprint.
+#[cfg(not(feature = "tls"))]
+pub fn fingerprint(_cert_pem: &str) -> Option<String> {
+    None
 }
 
 /// A loaded TLS identity, ready to accept connections.
@@ -159,6 +179,8 @@ fn server_config(cert_pem: &str, key_pem: &str) -> Result<std::sync::Arc<rustls:
 pub(crate) struct TlsConn {
     sock: std::net::TcpStream,
     state: std::sync::Mutex<rustls::ServerConnection>,
+    /// No byte was read yet (the first one tells a TLS client from a plain HTTP one).
+    first: std::sync::atomic::AtomicBool,
 }
 
 #[cfg(feature = "tls")]
@@ -169,6 +191,7 @@ impl TlsConn {
         Ok(TlsConn {
             sock,
             state: std::sync::Mutex::new(conn),
+            first: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -214,6 +237,19 @@ impl TlsConn {
             if n == 0 {
                 return Ok(Some(0));
             }
+            if self.first.swap(false, std::sync::atomic::Ordering::Relaxed)
+                && scratch.first().is_some_and(u8::is_ascii_uppercase)
+            {
+                // A plain HTTP request (`GET …`) to a TLS server: say so in plain HTTP, then close.
+                use std::io::Write;
+                let e = Error::usage("this server speaks HTTPS")
+                    .with_hint("use an https:// URL (with --tls-ca for a self-signed certificate)");
+                let _ = (&self.sock).write_all(&super::respond::raw_error(400, &e));
+                return Err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "plain HTTP on a TLS port",
+                ));
+            }
             fed = true;
             let mut c = self.lock()?;
             let mut rest = scratch.get(..n).unwrap_or_default();
@@ -233,15 +269,19 @@ impl TlsConn {
         }
     }
 
-    /// Encrypts and sends all of `data`.
-    pub(crate) fn write_all(&self, mut data: &[u8]) -> std::io::Result<()> {
+    /// Encrypts all of `data` and sends it through `out` (our socket, with a deadline).
+    pub(crate) fn write_all(
+        &self,
+        mut data: &[u8],
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
         use std::io::Write;
         let mut c = self.lock()?;
         while !data.is_empty() {
             let n = c.writer().write(data)?;
             data = data.get(n..).unwrap_or_default();
             while c.wants_write() {
-                c.write_tls(&mut &self.sock)?;
+                c.write_tls(out)?;
             }
         }
         Ok(())
@@ -273,5 +313,15 @@ mod tests {
         assert_eq!(e.kind(), crate::ErrorKind::Usage);
         let e = server_config(&s.cert_pem, "nope").err().unwrap();
         assert_eq!(e.kind(), crate::ErrorKind::Usage);
+        let fp = fingerprint(&s.cert_pem).unwrap();
+        assert_eq!(fp.len(), 32 * 3 - 1);
+        assert!(fp
+            .split(':')
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert_ne!(
+            fingerprint(&generate(&default_names()).unwrap().cert_pem),
+            Some(fp)
+        );
+        assert_eq!(fingerprint("nope"), None);
     }
 }

@@ -437,3 +437,118 @@ fn the_cli_talks_tls_with_the_files_serve_init_wrote() {
     );
     assert_eq!((code(&o), err_kind(&o)), (8, "Io".to_owned()));
 }
+
+/// A fake server answering every connection with `answer`, then closing.
+fn fake_server(answer: &'static str) -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            use std::io::Read;
+            let mut s = s;
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_redirect_is_an_io_error_and_a_non_tail_answer_ends_peek_with_a_clear_error() {
+    let to = fake_server("HTTP/1.1 302 Found\r\nLocation: http://elsewhere.example/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let o = run(&["get", &format!("http://{to}/p"), "1"], &[], None);
+    assert_eq!((code(&o), err_kind(&o)), (8, "Io".to_owned()));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("redirect"));
+    let ok = fake_server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}");
+    let o = run(&["peek", &format!("http://{ok}/p")], &[], None);
+    assert_eq!((code(&o), err_kind(&o)), (8, "Io".to_owned()));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a tail stream"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn token_files_that_are_not_small_regular_files_are_refused_at_once() {
+    let t = TempDir::new("remote-tokfile");
+    let fifo = t.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let big = t.join("big");
+    std::fs::write(
+        &big,
+        "x".repeat(plasmite::limits::HTTP_TOKEN_FILE_BYTES_MAX + 1),
+    )
+    .unwrap();
+    let dir = t.path().to_str().unwrap();
+    for f in ["/dev/zero", fifo.to_str().unwrap(), big.to_str().unwrap()] {
+        let o = run(
+            &["peek", "http://127.0.0.1:9/p", "--token-file", f],
+            &[],
+            None,
+        );
+        assert_eq!((code(&o), err_kind(&o)), (2, "Usage".to_owned()), "{f}");
+        let o = run(
+            &["--dir", dir, "serve", "check", "--token-file", f],
+            &[],
+            None,
+        );
+        assert_eq!((code(&o), err_kind(&o)), (2, "Usage".to_owned()), "{f}");
+    }
+}
+
+#[test]
+fn serve_init_makes_its_folder_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TempDir::new("remote-init-umask");
+    let dir = t.join("conf/deeper");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000; exec {} serve init --output-dir {}",
+            bin().display(),
+            dir.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    if plasmite::server::tls::COMPILED {
+        let printed = out(&o);
+        assert!(printed.contains("SHA-256 fingerprint"), "{printed}");
+        assert!(printed.contains("--allow-host"), "{printed}");
+    }
+}
+
+#[test]
+fn the_remote_client_creates_and_deletes_pools_within_the_servers_caps() {
+    use plasmite::remote::{Options, Remote};
+    let t = TempDir::new("remote-create");
+    let s = serve(t.path(), |c| c.limits.pool_size_max = 2 << 20);
+    let r = Remote::new(&format!("{}/made", s.url()), &Options::default()).unwrap();
+    let p = r.create(Some(1 << 20)).unwrap();
+    assert_eq!(p["name"], "made");
+    assert!(t.join("made.plasmite").exists());
+    assert_eq!(
+        r.create(None).unwrap_err().kind(),
+        plasmite::ErrorKind::AlreadyExists
+    );
+    let big = Remote::new(&format!("{}/big", s.url()), &Options::default()).unwrap();
+    assert_eq!(
+        big.create(Some(4 << 20)).unwrap_err().kind(),
+        plasmite::ErrorKind::Permission
+    );
+    r.delete().unwrap();
+    assert!(!t.join("made.plasmite").exists());
+    assert_eq!(
+        r.delete().unwrap_err().kind(),
+        plasmite::ErrorKind::NotFound
+    );
+}

@@ -81,12 +81,34 @@ fn a_client_trusting_the_certificate_appends_reads_and_follows_over_tls() {
     };
     let e = Remote::new(&url, &anonymous).unwrap().get(1).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Permission);
-    // Plain HTTP to the TLS port gets no HTTP answer.
+    // Plain HTTP to the TLS port is told, in plain HTTP, to use https://.
     let e = Remote::new(&url.replace("https", "http"), &Options::default())
         .unwrap()
         .get(1)
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Io);
+    assert_eq!(e.kind(), ErrorKind::Usage, "{e}");
+    assert!(e.message().contains("HTTPS"), "{e}");
+    assert!(e.hint().unwrap_or_default().contains("https://"), "{e}");
+}
+
+#[test]
+fn https_to_a_plain_server_fails_at_once_with_a_hint_to_use_http() {
+    let t = TempDir::new("tls-mismatch");
+    make_pool(t.path(), "p", None);
+    let s = serve(t.path(), |_| {});
+    let url = format!("https://127.0.0.1:{}/p", s.addr().port());
+    let e = Remote::new(&url, &Options::default())
+        .unwrap()
+        .get(1)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(e.hint().unwrap_or_default().contains("http://"), "{e}");
+    // Not the connect timeout: the server closed the handshake at once.
+    assert!(!e.message().to_ascii_lowercase().contains("timeout"), "{e}");
+    assert!(
+        !e.message().to_ascii_lowercase().contains("timed out"),
+        "{e}"
+    );
 }
 
 #[test]

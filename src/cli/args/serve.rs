@@ -57,6 +57,21 @@ fn check_bind(text: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks the shape of a web origin: `http(s)://HOST[:PORT]`, nothing after.
+fn check_origin(text: &str) -> Result<(), &'static str> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("expected an origin such as https://app.example")?;
+    if rest.is_empty()
+        || rest.contains(['/', '?', '#', '@'])
+        || !rest.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err("an origin is scheme://host[:port], without a path");
+    }
+    Ok(())
+}
+
 struct TlsFlags {
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
@@ -103,6 +118,11 @@ fn parse_serve(lex: &mut Lex, cmd: CommandId) -> Result<Command, UsageError> {
         max_body: None,
         max_connections: None,
         max_tails: None,
+        max_connections_per_ip: None,
+        max_pool_size: None,
+        max_pools: None,
+        allow_hosts: Vec::new(),
+        cors_origins: Vec::new(),
     };
     let mut tls = TlsFlags {
         cert: None,
@@ -135,6 +155,26 @@ fn parse_serve(lex: &mut Lex, cmd: CommandId) -> Result<Command, UsageError> {
             FlagId::MaxBody => out.max_body = Some(lex.size(flag, 1)?),
             FlagId::MaxConnections => out.max_connections = Some(lex.number(flag, 1u32)?),
             FlagId::MaxTails => out.max_tails = Some(lex.number(flag, 1u32)?),
+            FlagId::MaxConnectionsPerIp => {
+                out.max_connections_per_ip = Some(lex.number(flag, 1u32)?)
+            }
+            FlagId::MaxPoolSize => out.max_pool_size = Some(lex.size(flag, 1)?),
+            FlagId::MaxPools => out.max_pools = Some(lex.number(flag, 1u32)?),
+            FlagId::AllowHost => {
+                let text = lex.string(flag)?;
+                if text.is_empty()
+                    || !text.bytes().all(|b| b.is_ascii_graphic())
+                    || text.contains(['/', '@'])
+                {
+                    return Err(lex.bad_value(&text, "expected a host name, e.g. plasmite.lan"));
+                }
+                out.allow_hosts.push(text);
+            }
+            FlagId::CorsOrigin => {
+                let text = lex.string(flag)?;
+                check_origin(&text).map_err(|why| lex.bad_value(&text, why))?;
+                out.cors_origins.push(text);
+            }
             _ => return Err(lex.unhandled(flag)),
         }
     }
@@ -202,6 +242,11 @@ mod tests {
                 max_body: None,
                 max_connections: None,
                 max_tails: None,
+                max_connections_per_ip: None,
+                max_pool_size: None,
+                max_pools: None,
+                allow_hosts: Vec::new(),
+                cors_origins: Vec::new(),
             })
         );
     }
@@ -226,8 +271,38 @@ mod tests {
             "64",
             "--max-tails",
             "8",
+            "--max-connections-per-ip",
+            "4",
+            "--max-pool-size",
+            "2M",
+            "--max-pools",
+            "9",
+            "--allow-host",
+            "a.lan",
+            "--allow-host",
+            "b.lan",
+            "--cors-origin",
+            "https://app.example:8080",
         ]);
         let s = s.unwrap_or_else(|| panic!("serve failed"));
+        assert_eq!(
+            (s.max_connections_per_ip, s.max_pool_size, s.max_pools),
+            (Some(4), Some(2 << 20), Some(9))
+        );
+        assert_eq!(s.allow_hosts, vec!["a.lan".to_owned(), "b.lan".to_owned()]);
+        assert_eq!(s.cors_origins, vec!["https://app.example:8080".to_owned()]);
+        for bad in [
+            "app.example",
+            "https://",
+            "https://a.example/",
+            "ftp://a.example",
+            "https://u@a.example",
+        ] {
+            assert!(serve(&["--cors-origin", bad]).is_none(), "{bad}");
+        }
+        assert!(serve(&["--allow-host", "a/b"]).is_none());
+        assert!(serve(&["--max-connections-per-ip", "0"]).is_none());
+        assert!(serve(&["--max-pools", "0"]).is_none());
         assert_eq!(s.bind, "0.0.0.0:8443");
         assert!(s.allow_non_loopback && !s.insecure_no_tls);
         assert_eq!(s.token_file, Some(PathBuf::from("tok")));

@@ -34,12 +34,15 @@ fn sample(flag: &FlagSpec) -> &'static str {
         return first;
     }
     match flag.id {
-        FlagId::CreateSize | FlagId::Size | FlagId::MaxBody => "1M",
+        FlagId::CreateSize | FlagId::Size | FlagId::MaxBody | FlagId::MaxPoolSize => "1M",
+        FlagId::CorsOrigin => "https://app.example",
         FlagId::RetryDelay | FlagId::Timeout => "1s",
         FlagId::Since => "5m",
         FlagId::Retry
         | FlagId::Tail
         | FlagId::MaxConnections
+        | FlagId::MaxConnectionsPerIp
+        | FlagId::MaxPools
         | FlagId::MaxTails
         | FlagId::Replay => "1",
         FlagId::Bind => "127.0.0.1:1",

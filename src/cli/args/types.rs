@@ -351,6 +351,16 @@ pub struct ServeArgs {
     pub max_connections: Option<u32>,
     /// `--max-tails N` (>= 1).
     pub max_tails: Option<u32>,
+    /// `--max-connections-per-ip N` (>= 1).
+    pub max_connections_per_ip: Option<u32>,
+    /// `--max-pool-size SIZE` in bytes (>= 1).
+    pub max_pool_size: Option<u64>,
+    /// `--max-pools N` (>= 1).
+    pub max_pools: Option<u32>,
+    /// `--allow-host NAME`, repeatable.
+    pub allow_hosts: Vec<String>,
+    /// `--cors-origin ORIGIN`, repeatable (`http(s)://HOST[:PORT]`).
+    pub cors_origins: Vec<String>,
 }
 
 /// Default `poke --retry-delay`.

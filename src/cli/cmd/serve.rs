@@ -48,6 +48,17 @@ fn config_of(ctx: &Ctx, a: &ServeArgs) -> Result<Config> {
     if let Some(n) = a.max_tails {
         c.limits.tails_max = n as usize;
     }
+    if let Some(n) = a.max_connections_per_ip {
+        c.limits.connections_per_ip_max = n as usize;
+    }
+    if let Some(b) = a.max_pool_size {
+        c.limits.pool_size_max = b;
+    }
+    if let Some(n) = a.max_pools {
+        c.limits.pools_max = n as usize;
+    }
+    c.allow_hosts = a.allow_hosts.clone();
+    c.cors_origins = a.cors_origins.clone();
     Ok(c)
 }
 
@@ -86,11 +97,15 @@ fn announce(a: &ServeArgs, c: &Config, r: &server::Running) {
         s.push_str(&format!("  auth:   {auth}\n"));
         s.push_str(&format!("  tls:    {}\n", tls_label(a)));
         s.push_str(&format!("  access: {}\n", c.access.as_str()));
+        let l = r.limits();
         s.push_str(&format!(
-            "  limits: body {} bytes, {} connections, {} tails\n",
-            c.limits.body_bytes_max, c.limits.connections_max, c.limits.tails_max
+            "  limits: body {} bytes, {} connections ({} per address), {} tails\n",
+            l.body_bytes_max, l.connections_max, l.connections_per_ip_max, l.tails_max
         ));
-        s.push_str(&format!("  try:    plasmite peek {}/POOL\n", r.url()));
+        if let Some(fp) = r.cert_pem().and_then(server::tls::fingerprint) {
+            s.push_str(&format!("  cert:   SHA-256 {fp}\n"));
+        }
+        s.push_str(&format!("  try:    {}\n", try_line(a, r)));
         s.push_str(&format!("  web UI: {}/ui\n", r.url()));
         if let (ServeTls::SelfSigned, Some(pem)) = (&a.tls, r.cert_pem()) {
             s.push_str("clients trust this generated certificate with --tls-ca FILE holding:\n");
@@ -109,19 +124,35 @@ fn announce(a: &ServeArgs, c: &Config, r: &server::Running) {
         if let (ServeTls::SelfSigned, Some(pem)) = (&a.tls, r.cert_pem()) {
             v["cert_pem"] = pem.into();
         }
+        if let Some(fp) = r.cert_pem().and_then(server::tls::fingerprint) {
+            v["cert_sha256"] = fp.into();
+        }
+        v["connections_max"] = r.limits().connections_max.into();
         s = serde_json::json!({ "listening": v }).to_string();
         s.push('\n');
     }
     let _ = std::io::stderr().write_all(s.as_bytes());
 }
 
+/// The command to try the server with: the flags its token and certificate need included.
+fn try_line(a: &ServeArgs, r: &server::Running) -> String {
+    let mut t = format!("plasmite peek {}/POOL", r.url());
+    if let Some(f) = &a.token_file {
+        t.push_str(&format!(" --token-file {}", shell(f)));
+    }
+    match &a.tls {
+        ServeTls::Files { cert, .. } => t.push_str(&format!(" --tls-ca {}", shell(cert))),
+        ServeTls::SelfSigned => t.push_str(" --tls-ca CERT.pem (the certificate below)"),
+        ServeTls::None => {}
+    }
+    t
+}
+
 /// `serve check`: everything `serve` would check, without binding.
 pub fn check(ctx: &Ctx, a: ServeArgs) -> CmdResult {
     let config = config_of(ctx, &a)?;
     config.check()?;
-    if let Some(t) = &config.tls {
-        server::tls::load(t)?;
-    }
+    let identity = config.tls.as_ref().map(server::tls::load).transpose()?;
     let scheme = if config.tls.is_some() {
         "https"
     } else {
@@ -135,6 +166,10 @@ pub fn check(ctx: &Ctx, a: ServeArgs) -> CmdResult {
         "tls": tls_label(&a),
         "access": config.access.as_str(),
     });
+    let mut v = v;
+    if let Some(fp) = identity.and_then(|i| server::tls::fingerprint(&i.cert_pem)) {
+        v["cert_sha256"] = fp.into();
+    }
     let mut out = ctx.out(None, false);
     out.value(&v)?;
     out.flush()?;
@@ -176,14 +211,21 @@ pub fn init(ctx: &Ctx, a: ServeInitArgs) -> CmdResult {
     match (&w.cert, &w.key) {
         (Some(_), Some(_)) => {
             s.push_str(&format!(
-                "wrote {} (token, mode 0600), {} (certificate) and {} (key, mode 0600)\n\n",
+                "wrote {} (token, mode 0600), {} (certificate) and {} (key, mode 0600)\n",
                 shell(&token),
                 shell(&cert),
                 shell(&key)
             ));
+            if let Some(fp) = std::fs::read_to_string(&cert)
+                .ok()
+                .and_then(|pem| server::tls::fingerprint(&pem))
+            {
+                s.push_str(&format!("certificate SHA-256 fingerprint: {fp}\n"));
+            }
+            s.push('\n');
             s.push_str("start the server on every interface, with TLS and the token:\n");
             s.push_str(&format!(
-                "  plasmite serve --bind 0.0.0.0:9700 --allow-non-loopback --token-file {} --tls-cert {} --tls-key {}\n\n",
+                "  plasmite serve --bind 0.0.0.0:9700 --allow-non-loopback --allow-host {host} --token-file {} --tls-cert {} --tls-key {}\n\n",
                 shell(&token), shell(&cert), shell(&key)
             ));
             s.push_str(&format!(

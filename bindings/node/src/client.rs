@@ -1,0 +1,389 @@
+//! `NativeClient` and `NativePool`: the contract's lifecycle and message operations, each dispatching
+//! to a local pool (`plasmite::api`) or a remote one (`crate::remote`). Results that are objects cross
+//! as JSON text (one string per call, parsed by `index.js`); the append receipt, the hot path, is one
+//! `"SEQ TIME"` string.
+
+use crate::error::{js_u64, lift, usage};
+use crate::remote::{RemoteClient, RemotePool};
+use crate::tail::{self, NativeTail, TailArgs};
+use napi::bindgen_prelude::{AsyncTask, BufferSlice};
+use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunction};
+use napi::{Env, Task};
+use napi_derive::napi;
+use plasmite::api::{Client, Durability, Pool, PoolRef};
+use plasmite::Error;
+use std::path::Path;
+use std::sync::Arc;
+
+enum Backend {
+    Local(Client),
+    Remote(RemoteClient),
+}
+
+/// A client over a pool directory, or over a `plasmite serve` base URL (`http(s)://HOST:PORT`).
+#[napi]
+pub struct NativeClient {
+    backend: Backend,
+}
+
+#[napi]
+impl NativeClient {
+    /// `dir`: a directory (default `$HOME/.plasmite/pools`) or a base URL; `token` and `tls_ca` only
+    /// apply to a URL.
+    #[napi(constructor)]
+    pub fn new(
+        dir: Option<String>,
+        token: Option<String>,
+        tls_ca: Option<String>,
+    ) -> napi::Result<Self> {
+        let backend = match dir {
+            Some(d) if plasmite::remote::is_url(&d) => {
+                Backend::Remote(lift(RemoteClient::new(&d, token, tls_ca))?)
+            }
+            _ if token.is_some() || tls_ca.is_some() => {
+                return Err(usage(
+                    "token and tlsCa only apply to a remote client (an http(s) URL)",
+                ))
+            }
+            Some(d) => Backend::Local(Client::new(d)),
+            None => Backend::Local(Client::new(lift(Client::default_dir())?)),
+        };
+        Ok(NativeClient { backend })
+    }
+
+    /// The directory, or the base URL.
+    #[napi(getter)]
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Local(c) => c.dir().display().to_string(),
+            Backend::Remote(r) => r.base().to_owned(),
+        }
+    }
+
+    #[napi]
+    pub fn create_pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+        let size = lift(js_u64(size_bytes, "size"))?;
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                let pool = lift(c.create_pool(&r, size))?;
+                PoolImpl::local(pool, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&pool_ref, size))?),
+        };
+        Ok(NativePool::new(inner))
+    }
+
+    #[napi]
+    pub fn open_pool(&self, pool_ref: String) -> napi::Result<NativePool> {
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                PoolImpl::local(lift(c.open_pool(&r))?, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&pool_ref))?),
+        };
+        Ok(NativePool::new(inner))
+    }
+
+    /// Opens the pool, creating it with `size_bytes` when missing.
+    #[napi]
+    pub fn pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+        let size = lift(js_u64(size_bytes, "size"))?;
+        let inner = match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r)
+            }
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&pool_ref, size))?),
+        };
+        Ok(NativePool::new(inner))
+    }
+
+    /// JSON array of pool objects (`{name, path, …info}` or `{name, path, error}`), sorted by name.
+    #[napi]
+    pub fn list_pools(&self) -> napi::Result<String> {
+        match &self.backend {
+            Backend::Local(c) => {
+                let mut out = Vec::new();
+                for l in lift(c.list_pools())? {
+                    let v = match l.info {
+                        Ok(info) => with_name(info.to_json(), &l.name),
+                        Err(e) => serde_json::json!({
+                            "name": l.name,
+                            "path": l.path.display().to_string(),
+                            "error": e.to_json()["error"].take(),
+                        }),
+                    };
+                    out.push(v);
+                }
+                Ok(serde_json::Value::Array(out).to_string())
+            }
+            Backend::Remote(rc) => Ok(lift(rc.list())?.to_string()),
+        }
+    }
+
+    /// JSON text of the pool object.
+    #[napi]
+    pub fn pool_info(&self, pool_ref: String) -> napi::Result<String> {
+        match &self.backend {
+            Backend::Local(c) => {
+                let r = PoolRef::parse(&pool_ref);
+                let info = lift(c.pool_info(&r))?;
+                Ok(with_name(info.to_json(), &ref_name(&r)).to_string())
+            }
+            Backend::Remote(rc) => Ok(lift(rc.info(&pool_ref))?.to_string()),
+        }
+    }
+
+    #[napi]
+    pub fn delete_pool(&self, pool_ref: String) -> napi::Result<()> {
+        match &self.backend {
+            Backend::Local(c) => lift(c.delete_pool(&PoolRef::parse(&pool_ref))),
+            Backend::Remote(rc) => lift(rc.delete(&pool_ref)),
+        }
+    }
+}
+
+fn with_name(mut v: serde_json::Value, name: &str) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert("name".into(), name.into());
+    }
+    v
+}
+
+/// The name a pool object shows: the ref's name, or a path's file stem.
+fn ref_name(r: &PoolRef) -> String {
+    match r {
+        PoolRef::Name(n) => n.clone(),
+        PoolRef::Path(p) => Path::new(p)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        PoolRef::Uri(u) => u.clone(),
+    }
+}
+
+pub(crate) enum PoolImpl {
+    Local { pool: Pool, name: String },
+    Remote(RemotePool),
+}
+
+impl PoolImpl {
+    fn local(pool: Pool, r: &PoolRef) -> PoolImpl {
+        PoolImpl::Local {
+            pool,
+            name: ref_name(r),
+        }
+    }
+}
+
+/// An open pool, local or remote.
+#[napi]
+pub struct NativePool {
+    inner: Option<Arc<PoolImpl>>,
+}
+
+impl NativePool {
+    fn new(inner: PoolImpl) -> NativePool {
+        NativePool {
+            inner: Some(Arc::new(inner)),
+        }
+    }
+}
+
+impl PoolImpl {
+    fn append(&self, json: &[u8], tags: &[String], flush: bool) -> plasmite::Result<String> {
+        let d = durability(flush);
+        let m = match self {
+            PoolImpl::Local { pool, .. } => pool.append_json(json, tags, d)?,
+            PoolImpl::Remote(rp) => rp.append_json(json, tags, d)?,
+        };
+        Ok(receipt(&m))
+    }
+
+    fn get(&self, seq: u64) -> plasmite::Result<String> {
+        let m = match self {
+            PoolImpl::Local { pool, .. } => pool.get(seq)?,
+            PoolImpl::Remote(rp) => rp.get(seq)?,
+        };
+        let mut out = Vec::with_capacity(m.data.len() + 96);
+        m.write_json(&mut out);
+        String::from_utf8(out).map_err(|e| Error::usage(e.to_string()))
+    }
+}
+
+/// What an async call does on libuv's thread pool (the call itself never waits for long).
+pub enum Job {
+    Append {
+        json: Vec<u8>,
+        tags: Vec<String>,
+        flush: bool,
+    },
+    Get(u64),
+}
+
+/// A pool operation run off the event loop; resolves to the same text as its synchronous twin.
+pub struct PoolTask {
+    pool: Arc<PoolImpl>,
+    job: Job,
+}
+
+impl Task for PoolTask {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<String> {
+        lift(match &self.job {
+            Job::Append { json, tags, flush } => self.pool.append(json, tags, *flush),
+            Job::Get(seq) => self.pool.get(*seq),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+fn durability(flush: bool) -> Durability {
+    if flush {
+        Durability::Flush
+    } else {
+        Durability::Fast
+    }
+}
+
+/// The append receipt as one string, `"SEQ TIME"` (one value across the boundary on the hot path;
+/// `index.js` splits it and already has the tags and the data).
+fn receipt(m: &plasmite::Message) -> String {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(m.seq.to_string().as_bytes());
+    out.push(b' ');
+    plasmite::time::write_rfc3339_nanos(m.time_ns, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[napi]
+impl NativePool {
+    fn get_inner(&self) -> napi::Result<&Arc<PoolImpl>> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| usage("the pool handle is closed"))
+    }
+
+    fn task(&self, job: Job) -> napi::Result<AsyncTask<PoolTask>> {
+        Ok(AsyncTask::new(PoolTask {
+            pool: Arc::clone(self.get_inner()?),
+            job,
+        }))
+    }
+
+    /// `appendBuf` on libuv's thread pool (the bytes are copied first).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn append_buf_async(
+        &self,
+        json: BufferSlice,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Append {
+            json: json.to_vec(),
+            tags: tags.unwrap_or_default(),
+            flush,
+        })
+    }
+
+    /// `appendStr` on libuv's thread pool.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn append_str_async(
+        &self,
+        json: String,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Append {
+            json: json.into_bytes(),
+            tags: tags.unwrap_or_default(),
+            flush,
+        })
+    }
+
+    /// `get` on libuv's thread pool.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_async(&self, seq: f64) -> napi::Result<AsyncTask<PoolTask>> {
+        self.task(Job::Get(lift(js_u64(seq, "seq"))?))
+    }
+
+    fn append_bytes(
+        &self,
+        json: &[u8],
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        lift(
+            self.get_inner()?
+                .append(json, &tags.unwrap_or_default(), flush),
+        )
+    }
+
+    /// Appends JSON text given as bytes.
+    #[napi]
+    pub fn append_buf(
+        &self,
+        json: BufferSlice,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        self.append_bytes(&json, tags, flush)
+    }
+
+    /// Appends JSON text given as a string.
+    #[napi]
+    pub fn append_str(
+        &self,
+        json: String,
+        tags: Option<Vec<String>>,
+        flush: bool,
+    ) -> napi::Result<String> {
+        self.append_bytes(json.as_bytes(), tags, flush)
+    }
+
+    /// The envelope of message `seq`, as JSON text.
+    #[napi]
+    pub fn get(&self, seq: f64) -> napi::Result<String> {
+        let seq = lift(js_u64(seq, "seq"))?;
+        lift(self.get_inner()?.get(seq))
+    }
+
+    /// JSON text of the pool object.
+    #[napi]
+    pub fn info(&self) -> napi::Result<String> {
+        match self.get_inner()?.as_ref() {
+            PoolImpl::Local { pool, name } => {
+                Ok(with_name(lift(pool.info())?.to_json(), name).to_string())
+            }
+            PoolImpl::Remote(rp) => Ok(lift(rp.info())?.to_string()),
+        }
+    }
+
+    /// Drops this handle (the pool's mapping is released once no tail uses it either).
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+
+    /// Starts a tail whose worker calls `on_batch` with each batch's JSON text.
+    #[napi]
+    pub fn tail(
+        &self,
+        env: Env,
+        args: TailArgs,
+        on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
+    ) -> napi::Result<NativeTail> {
+        let source = match self.get_inner()?.as_ref() {
+            PoolImpl::Local { pool, .. } => lift(tail::local_source(pool, &args))?,
+            PoolImpl::Remote(rp) => lift(rp.tail_source(&args))?,
+        };
+        tail::start(&env, source, args, on_batch)
+    }
+}
