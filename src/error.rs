@@ -9,8 +9,10 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The stable v0 error kinds.
+/// The stable v0 error kinds. New kinds may be added (a match needs a `_` arm); existing ones are
+/// never renamed or repurposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Bad input from the caller: arguments, JSON, names, sizes, unsupported refs.
     Usage,

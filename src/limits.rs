@@ -202,6 +202,24 @@ pub const REMOTE_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(5);
 /// Remote client: failed reconnection attempts in a row before a tail gives up.
 pub const REMOTE_RECONNECTS_MAX: u32 = 8;
 
+/// Tails of either door: a consumer waiting on a remote tail's event channel looks at its
+/// cancellation and interrupt flags this often.
+pub const TAIL_CANCEL_POLL: Duration = Duration::from_millis(25);
+/// Remote tails: events the follower thread may queue ahead of a slow consumer.
+pub const REMOTE_TAIL_QUEUE_EVENTS: usize = 1024;
+/// `peek`: how often a follower checks whether its stdout was closed (a reader like `head` exited).
+pub const STDOUT_WATCH_INTERVAL: Duration = Duration::from_millis(25);
+/// `peek`: the promise spec/cli.md makes: a closed stdout ends a waiting `peek` within this long.
+pub const STDOUT_CLOSED_NOTICE_MAX: Duration = Duration::from_millis(100);
+
+// The watcher notices a closed stdout within one interval and a cancelled remote tail stops within
+// one poll slice: together within the promise (checked when compiling).
+const _: () = assert!(
+    STDOUT_WATCH_INTERVAL.as_millis() + TAIL_CANCEL_POLL.as_millis()
+        <= STDOUT_CLOSED_NOTICE_MAX.as_millis()
+);
+const _: () = assert!(REMOTE_TAIL_QUEUE_EVENTS >= 1);
+
 /// `tap`: bytes of one output line held before a piece of it is stored (`"partial":true`) without
 /// waiting for its newline; bounds tap's memory per stream whatever the child prints. A pool whose
 /// messages are smaller splits lines further.

@@ -1,16 +1,23 @@
-//! The library API of the v0 contract: a [`Client`] over a pool directory, [`PoolRef`]s, open [`Pool`]
-//! handles (append, get, info, tail) and [`Message`]s. Everything here returns [`crate::Error`] with a
-//! stable kind.
+//! The library API of the v0 contract: a [`Client`] over a pool directory and a [`RemoteClient`] over
+//! a server's URL, [`PoolRef`]s, and the [`PoolHandle`] both hand out (append, get, info, tail,
+//! delete, the same for a local [`Pool`] and a pool on a server), [`Message`]s. Everything here
+//! returns [`crate::Error`] with a stable kind.
 
 mod client;
+mod handle;
 mod message;
 mod pool;
 mod poolref;
+mod remote;
 mod tail;
+mod tail_any;
 
 pub use crate::pool::validate::{Issue, Report};
 pub use client::{Client, PoolListing};
+pub use handle::{PoolHandle, Record, RemotePool, Retry};
 pub use message::{write_envelope, write_json_string, JsonText, Message, MessageRef};
 pub use pool::{now_unix_ns, Durability, Pool, PoolInfo, Receipt};
 pub use poolref::{check_name, PoolRef, POOL_EXTENSION};
+pub use remote::{is_url, RemoteClient, RemoteOptions};
 pub use tail::{Canceller, Tail, TailEnd, TailEvent, TailEventRef, TailOptions, TailStart};
+pub use tail_any::{EventRef, MessageView, PoolTail, Tags, TailCanceller};

@@ -43,6 +43,7 @@ pub enum FlagId {
     DataOnly,
     Replay,
     QuietDrops,
+    NoFollow,
     Size,
     All,
     Bind,
@@ -315,6 +316,12 @@ pub static FLAGS: &[FlagSpec] = &[
         FlagId::One,
         "one",
         "Exit after the first matching message",
+        &[Peek],
+    ),
+    FlagSpec::switch(
+        FlagId::NoFollow,
+        "no-follow",
+        "Print what --tail/--since select (default: every message held) and exit",
         &[Peek],
     ),
     FlagSpec::valued(

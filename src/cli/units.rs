@@ -9,7 +9,7 @@
 //!   `ms`, `s`, `m`, `h`, `d` (`d` = 86 400 s). A bare number is an error (the unit is
 //!   mandatory so `--timeout 5` cannot silently mean milliseconds or seconds).
 //!   Bounded by [`DURATION_SECONDS_MAX`].
-//! - `--since` TIME: an RFC 3339 timestamp (see [`crate::time::parse_rfc3339`]) or a
+//! - `--since` TIME: an RFC 3339 timestamp (see `crate::time::parse_rfc3339`) or a
 //!   DURATION meaning "that long before now".
 //!
 //! Invariants: nothing here panics on any input; errors carry a stable kind.

@@ -207,9 +207,10 @@ mod tests {
 }
 
 /// Parses the compact JSON `text`, keeping only what `need` reads: members of objects that are not
-/// needed are skipped without being parsed. Falls back to a full parse whenever the shortcut does not
-/// apply (not an object, escaped keys), so the result always behaves like the full value for a filter
-/// whose needs are `need`. `None` if the text is not JSON.
+/// needed are skipped (delimited by the one walker, [`crate::json::members_of_valid`]: stored data was
+/// validated at append), never parsed into values. Falls back to a full parse whenever the shortcut does not apply (not an object,
+/// escaped keys), so the result always behaves like the full value for a filter whose needs are
+/// `need`. `None` if the text is not JSON.
 pub fn project(text: &[u8], need: &Need) -> Option<serde_json::Value> {
     let Need::Fields(fields) = need else {
         return serde_json::from_slice(text).ok();
@@ -218,85 +219,16 @@ pub fn project(text: &[u8], need: &Need) -> Option<serde_json::Value> {
         return serde_json::from_slice(text).ok();
     }
     let mut out = serde_json::Map::new();
-    let mut pos = 1;
-    if text.get(pos) == Some(&b'}') {
-        return Some(out.into());
-    }
-    loop {
-        let key_end = string_end(text, pos)?;
-        let key = text.get(pos + 1..key_end - 1)?;
-        if key.contains(&b'\\') {
+    for m in crate::json::members_of_valid(text) {
+        let m = m.ok()?;
+        let Some(key) = m.plain_name() else {
             return serde_json::from_slice(text).ok();
-        }
-        if text.get(key_end) != Some(&b':') {
-            return None;
-        }
-        let vstart = key_end + 1;
-        let vend = skip_value(text, vstart)?;
-        let key = std::str::from_utf8(key).ok()?;
+        };
         if let Some(sub) = fields.get(key) {
-            out.insert(key.to_owned(), project(text.get(vstart..vend)?, sub)?);
-        }
-        match text.get(vend) {
-            Some(b',') => pos = vend + 1,
-            Some(b'}') => return Some(out.into()),
-            _ => return None,
+            out.insert(key.to_owned(), project(m.value, sub)?);
         }
     }
-}
-
-/// Index just past the compact JSON value starting at `start`. The text was validated when it was
-/// stored, so matching brackets and strings is enough; malformed text gives `None`, never a panic.
-fn skip_value(s: &[u8], start: usize) -> Option<usize> {
-    match *s.get(start)? {
-        b'"' => string_end(s, start),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = start;
-            loop {
-                match *s.get(i)? {
-                    b'"' => {
-                        i = string_end(s, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let rest = s.get(start..)?;
-            Some(
-                start
-                    + rest
-                        .iter()
-                        .position(|b| matches!(b, b',' | b'}' | b']'))
-                        .unwrap_or(rest.len()),
-            )
-        }
-    }
-}
-
-/// Index just past the JSON string starting at `start` (a `"`).
-fn string_end(s: &[u8], start: usize) -> Option<usize> {
-    if s.get(start) != Some(&b'"') {
-        return None;
-    }
-    let mut i = start + 1;
-    loop {
-        match s.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
+    Some(out.into())
 }
 
 #[cfg(test)]

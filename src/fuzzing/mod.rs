@@ -5,15 +5,15 @@
 //! properties the rest of plasmite relies on. A panic here is a finding; nothing else is reported.
 //! Owns no production logic: it only calls public (or crate-visible) entry points.
 //!
-//! - [`frame`]: frame header and payload decoders on raw bytes; encode → decode round trips; the
+//! - `frame`: frame header and payload decoders on raw bytes; encode → decode round trips; the
 //!   reader on one frame (intact or with a flipped byte) placed anywhere in a ring.
 //! - [`header`]: `Geometry::decode`, state slot checks, `Region::from_image`, `validate`, reads and one
 //!   append on raw images and on real pools damaged by a list of patches.
-//! - [`model`]: random append / get / tail / reopen / crash / power-cut sequences against a `VecDeque`.
+//! - `model`: random append / get / tail / reopen / crash / power-cut sequences against a `VecDeque`.
 //! - [`ingest`]: `ingest::Reader` in every mode with arbitrary read boundaries.
 //! - [`json`]: `json::compact` and `json::scan_value` against serde_json.
 //! - [`filter`]: `--where` parsing and evaluation.
-//! - [`http`]: request heads, routes, queries and request bodies of `plasmite serve`, without a socket.
+//! - `http`: request heads, routes, queries and request bodies of `plasmite serve`, without a socket.
 
 mod frame;
 mod http;

@@ -1,7 +1,8 @@
 //! Strict JSON (RFC 8259) validation and compaction without building a tree.
 //!
 //! Owns: [`compact`] (validate exactly one value and append its compact form)
-//! and [`scan_value`] (find where the first value in a buffer ends).
+//! and [`scan_value`] (find where the first value in a buffer ends); [`walk`], the one walker over
+//! an object's members as raw values (used by the wire format and by `filter::needs`).
 //! Invariants:
 //! - Anything accepted here parses with `serde_json::from_slice::<Value>`
 //!   (same depth limit, same surrogate and number-range rules) and the compact
@@ -17,11 +18,13 @@ mod error;
 mod number;
 pub(crate) mod scanner;
 mod string;
+pub mod walk;
 
 #[cfg(test)]
 mod tests;
 
 pub use error::{JsonError, JsonErrorKind};
+pub use walk::{decode_string, members, members_of_valid, Member, Members, WalkError};
 
 use scanner::{skip_ws, Scanner, Step};
 

@@ -1,4 +1,4 @@
-//! A pool's bytes in memory: the header words, the index and the ring, over one shared [`Mapping`].
+//! A pool's bytes in memory: the header words, the index and the ring, over one shared `Mapping`.
 //!
 //! Owns the two concurrency protocols of the format:
 //! - the **state seqlock**: writers fill the spare state slot, then bump the version (one store), so a

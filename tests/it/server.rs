@@ -190,7 +190,9 @@ fn every_error_path_has_its_status_and_the_envelope() {
         if path.starts_with("/v0/pools/nope") {
             let want = t.join("nope.plasmite");
             assert_eq!(
-                r.json()["error"]["path"].as_str().map(std::path::PathBuf::from),
+                r.json()["error"]["path"]
+                    .as_str()
+                    .map(std::path::PathBuf::from),
                 Some(want),
                 "{m} {path}"
             );

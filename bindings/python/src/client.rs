@@ -1,10 +1,12 @@
 //! `Client`: pool lifecycle in a pool directory (the Rust API's `Client`), or on a server when the
 //! argument is an `http(s)://` URL (the adapter in `remote.rs`). Refs: a `str` follows the CLI's rule
-//! (a name, a path when it contains `/`, a URI when it contains `://`), an `os.PathLike` is a path. A
-//! local client refuses URIs, a remote client takes names only; both with `UsageError`.
+//! (a name, a path when it contains `/`, a URI when it contains `://`), an `os.PathLike` is a path, a
+//! `PoolRef` (`poolref.rs`) is what it says. A local client refuses URIs, a remote client takes names
+//! only; both with `UsageError`.
 
 use crate::errors::{err, usage};
 use crate::pool::{local_info, value_to_py, Handle, Pool};
+use crate::poolref::PyPoolRef;
 use crate::remote::{is_server_url, RemoteClient};
 use plasmite::api::PoolRef;
 use plasmite::limits::POOL_SIZE_BYTES_DEFAULT;
@@ -25,13 +27,16 @@ pub struct Client {
 }
 
 fn pool_ref(r: &Bound<'_, PyAny>) -> PyResult<PoolRef> {
+    if let Ok(p) = r.cast::<PyPoolRef>() {
+        return Ok(p.get().inner.clone());
+    }
     if let Ok(s) = r.cast::<PyString>() {
         return Ok(PoolRef::parse(&s.to_cow()?));
     }
     match r.extract::<PathBuf>() {
         Ok(p) => Ok(PoolRef::path(p)),
         Err(_) => Err(usage(format!(
-            "a pool ref is a str or an os.PathLike, not {}",
+            "a pool ref is a str, an os.PathLike or a PoolRef, not {}",
             r.get_type().name()?
         ))),
     }
@@ -74,18 +79,19 @@ impl Client {
         remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<crate::remote::RemotePool>
             + Send
             + Sync,
+        read_only: bool,
     ) -> PyResult<Pool> {
         let r = pool_ref(r)?;
         match &self.kind {
             Kind::Local(c) => {
                 let name = Self::local_name(c, &r)?;
                 let p = how(c, &r).map_err(err)?;
-                Ok(Pool::new(name, Handle::Local(p)))
+                Ok(Pool::new(name, Handle::Local(p), read_only))
             }
             Kind::Remote(rc) => {
                 let name = Self::remote_name(rc, &r)?;
                 let p = py.detach(|| remote(rc, &name)).map_err(err)?;
-                Ok(Pool::new(name, Handle::Remote(Arc::new(p))))
+                Ok(Pool::new(name, Handle::Remote(Arc::new(p)), read_only))
             }
         }
     }
@@ -147,12 +153,27 @@ impl Client {
             r,
             |c, r| c.create_pool(r, size),
             |rc, n| rc.create_pool(n, size),
+            false,
         )
     }
 
-    /// Opens an existing pool (`NotFoundError` when missing).
-    fn open_pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>) -> PyResult<Pool> {
-        self.open_with(py, r, |c, r| c.open_pool(r), |rc, n| rc.open_pool(n))
+    /// Opens an existing pool (`NotFoundError` when missing): read-write when permitted, else
+    /// read-only; with `read_only=True`, read-only (appends raise `PermissionDeniedError`).
+    #[pyo3(signature = (r, *, read_only = false))]
+    fn open_pool(&self, py: Python<'_>, r: &Bound<'_, PyAny>, read_only: bool) -> PyResult<Pool> {
+        self.open_with(
+            py,
+            r,
+            |c, r| {
+                if read_only {
+                    plasmite::Pool::open_path_read_only(&c.resolve(r)?)
+                } else {
+                    c.open_pool(r)
+                }
+            },
+            |rc, n| rc.open_pool(n),
+            read_only,
+        )
     }
 
     /// Opens a pool, creating it with `size` bytes when missing.
@@ -171,6 +192,7 @@ impl Client {
                 }
                 other => other,
             },
+            false,
         )
     }
 

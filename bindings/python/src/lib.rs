@@ -1,7 +1,8 @@
 //! The Python extension `plasmite._plasmite` (PyO3, abi3 for CPython >= 3.9), re-exported by the
 //! `plasmite` package (`python/plasmite/__init__.py`). Module map:
 //!
-//! - `client`: `Client` (local pool directory or server URL), pool refs, lifecycle calls.
+//! - `client`: `Client` (local pool directory or server URL), lifecycle calls.
+//! - `poolref`: `PoolRef`, a pool ref of a fixed kind (a name never read as a path).
 //! - `pool`: `Pool` (append, append_json, get, info, tail, close) and `Durability`.
 //! - `message`: `Message` (seq, time, tags, data decoded lazily, data_json bytes).
 //! - `tail`: `Tail`, the blocking iterator (GIL released while waiting, signals checked).
@@ -17,6 +18,7 @@ mod client;
 mod errors;
 mod message;
 mod pool;
+mod poolref;
 mod remote;
 mod tail;
 mod tojson;
@@ -27,6 +29,7 @@ use pyo3::prelude::*;
 fn _plasmite(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<pool::Pool>()?;
+    m.add_class::<poolref::PyPoolRef>()?;
     m.add_class::<pool::PyDurability>()?;
     m.add_class::<message::Message>()?;
     m.add_class::<tail::Tail>()?;

@@ -55,10 +55,13 @@ pub struct Pool {
     location: String,
     handle: RwLock<Option<Handle>>,
     closed: Arc<AtomicBool>,
+    /// Opened with `read_only=True`: a local handle maps the file read-only (the engine refuses
+    /// appends); a remote handle refuses them here, with the same error.
+    read_only: bool,
 }
 
 impl Pool {
-    pub fn new(name: String, handle: Handle) -> Pool {
+    pub fn new(name: String, handle: Handle, read_only: bool) -> Pool {
         let location = match &handle {
             Handle::Local(p) => p.path().display().to_string(),
             Handle::Remote(r) => r.url().to_owned(),
@@ -68,6 +71,7 @@ impl Pool {
             location,
             handle: RwLock::new(Some(handle)),
             closed: Arc::new(AtomicBool::new(false)),
+            read_only,
         }
     }
 
@@ -145,6 +149,12 @@ impl Pool {
                 };
                 Ok(Message::new(r.seq, r.time_ns, tags, data))
             }
+            Handle::Remote(_) if self.read_only => Err(err(plasmite::Error::new(
+                plasmite::ErrorKind::Permission,
+                format!("the pool {:?} was opened read-only", self.name),
+            )
+            .with_path(&self.location)
+            .with_hint("open it without read_only=True to append"))),
             Handle::Remote(r) => {
                 let m = py
                     .detach(|| r.append(text.as_str(), &tags, d))
@@ -263,6 +273,12 @@ impl Pool {
     #[getter]
     fn path(&self) -> &str {
         &self.location
+    }
+
+    /// Whether the pool was opened with `read_only=True` (appends raise `PermissionDeniedError`).
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.read_only
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -55,10 +55,15 @@ pub enum Got {
     Ended,
 }
 
+/// What the following thread sends: an event, and the follower's resume seq after it.
+type Fed = (Result<RemoteEvent>, Option<u64>);
+
 /// A remote tail: a following thread and the channel it feeds.
 pub struct RemoteTail {
-    rx: Mutex<Receiver<Result<RemoteEvent>>>,
+    rx: Mutex<Receiver<Fed>>,
     stop: Arc<AtomicBool>,
+    /// The seq the next message will have at least, as of the last event taken from the channel.
+    resume: u64,
 }
 
 impl Drop for RemoteTail {
@@ -251,11 +256,11 @@ impl RemotePool {
                         Ok(Some(Event::Drop { lost })) => Ok(RemoteEvent::Lost(lost)),
                         Ok(Some(Event::Skipped(e))) => Err(e),
                         Err(e) => {
-                            let _ = tx.send(Err(e));
+                            let _ = tx.send((Err(e), follow.resume_seq()));
                             return;
                         }
                     };
-                    if tx.send(ev).is_err() {
+                    if tx.send((ev, follow.resume_seq())).is_err() {
                         return;
                     }
                 }
@@ -264,15 +269,29 @@ impl RemotePool {
         Ok(RemoteTail {
             rx: Mutex::new(rx),
             stop,
+            resume: since,
         })
     }
 }
 
 impl RemoteTail {
+    /// The seq the next message will have at least (after the events taken so far).
+    pub fn next_seq(&self) -> u64 {
+        self.resume
+    }
+
+    fn took(&mut self, (ev, resume): Fed) -> Result<Got> {
+        if let Some(r) = resume {
+            self.resume = self.resume.max(r);
+        }
+        ev.map(Got::Event)
+    }
+
     /// The next event without waiting.
     pub fn try_next(&mut self) -> Result<Got> {
-        match self.rx.get_mut().map_err(|_| poisoned())?.try_recv() {
-            Ok(ev) => ev.map(Got::Event),
+        let got = self.rx.get_mut().map_err(|_| poisoned())?.try_recv();
+        match got {
+            Ok(fed) => self.took(fed),
             Err(TryRecvError::Empty) => Ok(Got::Nothing),
             Err(TryRecvError::Disconnected) => Ok(Got::Ended),
         }
@@ -280,13 +299,13 @@ impl RemoteTail {
 
     /// The next event, waiting at most `wait`.
     pub fn next_within(&mut self, wait: Duration) -> Result<Got> {
-        match self
+        let got = self
             .rx
             .get_mut()
             .map_err(|_| poisoned())?
-            .recv_timeout(wait)
-        {
-            Ok(ev) => ev.map(Got::Event),
+            .recv_timeout(wait);
+        match got {
+            Ok(fed) => self.took(fed),
             Err(RecvTimeoutError::Timeout) => Ok(Got::Nothing),
             Err(RecvTimeoutError::Disconnected) => Ok(Got::Ended),
         }

@@ -275,3 +275,34 @@ def test_tail_close_ends_the_iterator(door: Door) -> None:
     with pytest.raises(StopIteration):
         next(t)
     assert iter(t) is t
+
+
+def test_open_read_only_refuses_appends_and_reads(door: Door) -> None:
+    door.client.create_pool("p", MIB).append({"n": 1})
+    ro = door.client.open_pool("p", read_only=True)
+    assert ro.read_only and not door.client.open_pool("p").read_only
+    with pytest.raises(plasmite.PermissionDeniedError) as ei:
+        ro.append({"n": 2})
+    assert ei.value.kind == "Permission" and ei.value.path is not None
+    with pytest.raises(plasmite.PermissionDeniedError):
+        ro.append_json(b"2")
+    assert ro.get(1).data == {"n": 1} and ro.info()["message_count"] == 1
+    assert [m.seq for m in ro.tail(since_seq=1, max=1)] == [1]
+
+
+def test_pool_ref_fixes_the_kind_of_a_ref(door: Door, tmp_path: Path) -> None:
+    R = plasmite.PoolRef
+    assert R.parse("a.plasmite") == R.name("a") and R.parse("a/b") == R.path("a/b")
+    assert R.parse("http://h:1/x") == R.uri("http://h:1/x") and R.name("a") != R.path("a")
+    assert (R.name("a").kind, R.path(tmp_path).kind, R.uri("u").kind) == ("name", "path", "uri")
+    assert R.path(tmp_path / "x").value == str(tmp_path / "x") and repr(R.name("a")) == 'PoolRef.name("a")'
+    assert len({R.name("a"), R.parse("a"), R.name("b")}) == 2
+    c = door.client
+    c.create_pool(R.name("by-name"), MIB).append(1)
+    assert c.open_pool("by-name").get(1).data == 1 and c.pool_info(R.name("by-name"))["name"] == "by-name"
+    for bad in ("../escape", "sub/dir", ""):  # never read as a path
+        with pytest.raises(plasmite.UsageError):
+            c.create_pool(R.name(bad), MIB)
+    assert [x["name"] for x in c.list_pools()] == ["by-name"]
+    c.delete_pool(R.name("by-name"))
+    assert c.list_pools() == []

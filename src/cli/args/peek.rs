@@ -23,6 +23,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         tags: Vec::new(),
         wheres: Vec::new(),
         one: false,
+        no_follow: false,
         timeout: None,
         format: None,
         data_only: false,
@@ -47,6 +48,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
             FlagId::Tag => out.tags.push(lex.string(flag)?),
             FlagId::Where => out.wheres.push(lex.string(flag)?),
             FlagId::One => out.one = true,
+            FlagId::NoFollow => out.no_follow = true,
             FlagId::Timeout => out.timeout = Some(lex.duration(flag)?),
             FlagId::Format => {
                 let format = lex.choice(flag, OutputFormat::from_name)?;
@@ -100,6 +102,16 @@ mod tests {
     use std::path::PathBuf;
     use std::time::Duration;
 
+    #[test]
+    fn no_follow_is_a_long_switch_only() {
+        assert_eq!(peek(&["chat"]).map(|p| p.no_follow), Some(false));
+        assert_eq!(
+            peek(&["chat", "--no-follow", "--tail", "3"]).map(|p| (p.no_follow, p.tail)),
+            Some((true, Some(3)))
+        );
+        assert!(peek(&["chat", "-x"]).is_none());
+    }
+
     fn peek(args: &[&str]) -> Option<PeekArgs> {
         let mut full = vec!["peek"];
         full.extend_from_slice(args);
@@ -127,6 +139,7 @@ mod tests {
                 tags: vec![],
                 wheres: vec![],
                 one: false,
+                no_follow: false,
                 timeout: None,
                 format: None,
                 data_only: false,

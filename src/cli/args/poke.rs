@@ -26,6 +26,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         input_format: InputFormat::Auto,
         errors: ErrorPolicy::Stop,
         retry: 0,
+        stdin_named: false,
         retry_delay: RETRY_DELAY_DEFAULT,
         remote: RemoteOpts::default(),
     };
@@ -62,7 +63,10 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
     out.input = match (data, file) {
         (Some(_), Some(_)) => return Err(conflict("DATA", "--file", CommandId::Poke)),
         (Some(d), None) => PokeInput::Arg(d),
-        (None, Some(f)) if f.as_os_str() == "-" => PokeInput::Stdin,
+        (None, Some(f)) if f.as_os_str() == "-" => {
+            out.stdin_named = true;
+            PokeInput::Stdin
+        }
         (None, Some(f)) => PokeInput::File(f),
         (None, None) => PokeInput::Stdin,
     };
@@ -114,6 +118,7 @@ mod tests {
                 input_format: InputFormat::Auto,
                 errors: ErrorPolicy::Stop,
                 retry: 0,
+                stdin_named: false,
                 retry_delay: Duration::from_millis(100),
                 remote: RemoteOpts::default(),
             })
@@ -231,6 +236,19 @@ mod tests {
         assert_eq!(
             kind(&["poke", "chat", "-x"]),
             Some(UsageErrorKind::UnknownFlag)
+        );
+    }
+
+    #[test]
+    fn file_dash_names_stdin_explicitly() {
+        assert_eq!(poke(&["chat"]).map(|p| p.stdin_named), Some(false));
+        assert_eq!(
+            poke(&["chat", "--file", "-"]).map(|p| p.stdin_named),
+            Some(true)
+        );
+        assert_eq!(
+            poke(&["chat", "--file", "x"]).map(|p| p.stdin_named),
+            Some(false)
         );
     }
 

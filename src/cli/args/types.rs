@@ -199,6 +199,8 @@ pub struct PokeArgs {
     pub errors: ErrorPolicy,
     /// `--retry N`, default 0.
     pub retry: u32,
+    /// `--file -`: stdin was named explicitly, so a terminal is read until EOF.
+    pub stdin_named: bool,
     /// `--retry-delay DUR`, default 100 ms.
     pub retry_delay: Duration,
     /// `--token-file`, `--tls-ca`.
@@ -220,6 +222,8 @@ pub struct PeekArgs {
     pub wheres: Vec<String>,
     /// `--one`: exit after the first matching message.
     pub one: bool,
+    /// `--no-follow`: print the selected messages and exit instead of waiting for more.
+    pub no_follow: bool,
     /// `--timeout DUR`.
     pub timeout: Option<Duration>,
     /// `--format` / `--jsonl`; `None` lets the caller choose (pretty on a terminal,

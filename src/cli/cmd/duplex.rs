@@ -1,7 +1,7 @@
 //! `duplex POOL`: read and write one pool (local or URL) from one process.
 //!
-//! Shape: a [`Door`] is the pool seen through one of two doors (the local API or the HTTP client),
-//! with the two operations duplex needs: append one message, follow from a seq. An input thread reads
+//! Shape: the pool is one [`PoolHandle`] (a local file or a URL: the same append and the same tail as
+//! `poke` and `peek`, so both doors behave alike). An input thread reads
 //! standard input (typed lines on a terminal, a JSON stream as `poke` reads it otherwise) and appends;
 //! a follower thread follows the pool; the main thread prints what the follower saw (a chat view on a
 //! terminal, `peek`'s JSON Lines otherwise) and ends the command. Invariants: the follower starts at
@@ -10,13 +10,12 @@
 //! records each seq under the lock the printer takes before deciding, so the record always wins the
 //! race); duplex ends when standard input ends, on Ctrl-C, or on an error of either side.
 
-use crate::api::{Durability, JsonText, Message, Pool, TailEvent, TailOptions, TailStart};
+use crate::api::{Durability, EventRef, JsonText, Message, PoolHandle, TailOptions, TailStart};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
 use crate::cli::args::{DuplexArgs, OutputFormat};
 use crate::cli::output::Out;
 use crate::error::{Error, Result};
 use crate::ingest::{Mode, Reader};
-use crate::remote::{Event, Follow, Remote};
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Read};
 use std::sync::atomic::Ordering;
@@ -24,74 +23,29 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The pool through one of its two doors.
-enum Door {
-    Local(Pool),
-    Remote(Remote),
+/// The seq following starts at: the next one, or `tail` messages back (never before the oldest);
+/// `None` for an empty pool.
+fn start_seq(pool: &PoolHandle, tail: u64) -> Result<Option<u64>> {
+    let bounds = pool.info()?.bounds;
+    Ok(bounds.map(|(old, new)| (new + 1).saturating_sub(tail).max(old)))
 }
 
-impl Door {
-    fn append(&self, data: &JsonText) -> Result<u64> {
-        let none: &[String] = &[];
-        match self {
-            Door::Local(p) => p.append_text(data, none, Durability::Fast).map(|m| m.seq),
-            Door::Remote(r) => r
-                .append(data.as_str(), none, Durability::Fast)
-                .map(|m| m.seq),
-        }
-    }
-
-    /// The seq following starts at: the next one, or `tail` messages back (never before the oldest).
-    fn start_seq(&self, tail: u64) -> Result<Option<u64>> {
-        let bounds = match self {
-            Door::Local(p) => p.info()?.bounds,
-            Door::Remote(r) => {
-                let info = r.info()?;
-                let b = &info["bounds"];
-                b["oldest"].as_u64().zip(b["newest"].as_u64())
-            }
-        };
-        Ok(bounds.map(|(old, new)| (new + 1).saturating_sub(tail).max(old)))
-    }
-
-    /// Follows from `since` (`None`: the edge of an empty pool), sending each message to `tx`.
-    fn follow(self, since: Option<u64>, tx: &mpsc::Sender<Msg>) {
-        let end = match self {
-            Door::Local(p) => follow_local(&p, since, tx),
-            Door::Remote(r) => follow_remote(r, since, tx),
-        };
-        let _ = tx.send(Msg::Ended(end));
-    }
-}
-
-fn follow_local(pool: &Pool, since: Option<u64>, tx: &mpsc::Sender<Msg>) -> Result<()> {
-    let tail = pool.tail(TailOptions {
+/// Follows `pool` from `since` (the first message of an empty pool when `None`), sending each
+/// message to the printer; the same tail (and its reconnects, for a URL) as `peek`.
+fn follow(pool: &PoolHandle, since: Option<u64>, tx: &mpsc::Sender<Msg>) -> Result<()> {
+    let mut tail = pool.tail(TailOptions {
         interrupt: Some(crate::sys::signal::install_interrupt_flag()),
-        start: since.map_or(TailStart::Since(1), TailStart::Since),
+        start: TailStart::Since(since.unwrap_or(1)),
         ..Default::default()
     })?;
-    for ev in tail {
-        if let TailEvent::Message(m) = ev? {
-            if tx.send(Msg::Seen(m)).is_err() {
+    while let Some(ev) = tail.next_ref() {
+        if let EventRef::Message(m) = ev? {
+            if tx.send(Msg::Seen(m.to_message())).is_err() {
                 break;
             }
         }
     }
     Ok(())
-}
-
-fn follow_remote(remote: Remote, since: Option<u64>, tx: &mpsc::Sender<Msg>) -> Result<()> {
-    let mut f = Follow::new(remote, Some(since.unwrap_or(1)));
-    loop {
-        match f.next(None)? {
-            Some(Event::Message(m)) => {
-                if tx.send(Msg::Seen(m)).is_err() {
-                    return Ok(());
-                }
-            }
-            Some(Event::Drop { .. } | Event::Skipped(_)) | None => {}
-        }
-    }
 }
 
 /// What the two threads tell the printer.
@@ -104,25 +58,24 @@ enum Msg {
 }
 
 pub fn run(ctx: &Ctx, a: DuplexArgs) -> CmdResult {
-    let door = open(ctx, &a)?;
+    let pool = super::open_handle(ctx, &a.pool, a.create, None, &a.remote)?;
     let interrupted = crate::sys::signal::install_interrupt_flag();
-    let since = door.start_seq(a.tail)?;
+    let since = start_seq(&pool, a.tail)?;
     let mine: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let (tx, rx) = mpsc::channel();
-    let follower = match &door {
-        Door::Local(p) => Door::Local(p.clone()),
-        Door::Remote(_) => open(ctx, &a)?, // one connection each way
-    };
     spawn("plasmite-duplex-follow", {
-        let tx = tx.clone();
-        move || follower.follow(since, &tx)
+        let (pool, tx) = (pool.clone(), tx.clone());
+        move || {
+            let end = follow(&pool, since, &tx);
+            let _ = tx.send(Msg::Ended(end));
+        }
     })?;
     let me = a.me.clone().unwrap_or_else(default_me);
     let typed = std::io::stdin().is_terminal();
     spawn("plasmite-duplex-input", {
         let mine = Arc::clone(&mine);
         move || {
-            let r = send_input(&door, &mine, typed.then_some(me.as_str()));
+            let r = send_input(&pool, &mine, typed.then_some(me.as_str()));
             let _ = tx.send(Msg::InputDone(r));
         }
     })?;
@@ -158,22 +111,6 @@ pub fn run(ctx: &Ctx, a: DuplexArgs) -> CmdResult {
     }
 }
 
-fn open(ctx: &Ctx, a: &DuplexArgs) -> std::result::Result<Door, Failure> {
-    if super::remote::is_remote(&a.pool) {
-        if a.create {
-            return Err(Failure::Error(
-                Error::usage(
-                    "--create cannot be used with a remote pool: create the pool on the server",
-                )
-                .with_hint("run 'plasmite pool create' on the server's machine, or drop the flag"),
-            ));
-        }
-        return Ok(Door::Remote(super::remote::connect(&a.pool, &a.remote)?));
-    }
-    let client = ctx.client()?;
-    Ok(Door::Local(super::open(&client, &a.pool, a.create, None)?))
-}
-
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<()> {
     std::thread::Builder::new()
         .name(name.into())
@@ -192,10 +129,11 @@ fn default_me() -> String {
 
 /// Appends every input record (typed lines as `{"from":ME,"msg":LINE}` when `me` is set), recording
 /// each seq in `mine` while holding its lock across the append.
-fn send_input(door: &Door, mine: &Mutex<HashSet<u64>>, me: Option<&str>) -> Result<()> {
+fn send_input(pool: &PoolHandle, mine: &Mutex<HashSet<u64>>, me: Option<&str>) -> Result<()> {
+    let none: &[String] = &[];
     let send = |data: &JsonText| -> Result<()> {
         let mut set = mine.lock().unwrap_or_else(|p| p.into_inner());
-        let seq = door.append(data)?;
+        let seq = pool.append_text(data, none, Durability::Fast)?.seq;
         set.insert(seq);
         Ok(())
     };

@@ -10,7 +10,9 @@ pub mod remote;
 pub mod serve;
 pub mod tap;
 
-use crate::api::{Client, Pool, PoolRef};
+use crate::api::{Client, Pool, PoolHandle, PoolRef, RemoteClient};
+use crate::cli::app::Ctx;
+use crate::cli::args::RemoteOpts;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Resolves a CLI pool argument to a local ref, refusing URLs (remote refs come with `serve`).
@@ -43,10 +45,34 @@ pub fn open(client: &Client, arg: &str, create: bool, size: Option<u64>) -> Resu
     }
 }
 
-/// The name a pool is shown under: the ref as typed.
+/// The name a pool is shown under: its name (also for a pool URL), else the ref as typed.
 pub fn display_name(arg: &str) -> String {
     match PoolRef::parse(arg) {
         PoolRef::Name(n) => n,
+        PoolRef::Uri(u) => RemoteClient::for_pool_url(&u, Default::default()).map_or(u, |(_, p)| p),
         _ => arg.to_owned(),
     }
+}
+
+/// Opens a pool of either door: a URL on its server (where `--create` is refused: pools are created
+/// there, or with `pool create URL`), anything else as [`open`] does.
+pub fn open_handle(
+    ctx: &Ctx,
+    arg: &str,
+    create: bool,
+    size: Option<u64>,
+    remote: &RemoteOpts,
+) -> Result<PoolHandle> {
+    if remote::is_remote(arg) {
+        if create {
+            return Err(remote::refusal(
+                "--create",
+                "create the pool on the server ('plasmite pool create URL', or POST /v0/pools)",
+            ));
+        }
+        let (client, name) = RemoteClient::for_pool_url(arg, remote::options(remote)?)?;
+        return client.open_pool(&name);
+    }
+    let client = ctx.client()?;
+    open(&client, arg, create, size).map(PoolHandle::Local)
 }

@@ -1,15 +1,21 @@
 //! `peek POOL`: print messages as they arrive (after the last N, or since a time), filtered by tags and
-//! `--where` predicates, until Ctrl-C, `--one`, `--timeout` or the end of a `--replay`.
+//! `--where` predicates, until Ctrl-C, `--one`, `--timeout`, the end of a `--replay` or of what
+//! `--no-follow` selected, or a closed stdout. One event loop for a local pool and a URL: the
+//! [`crate::api::PoolTail`] gives both the same events.
 
-use super::open;
-use crate::api::{Pool, TailEventRef, TailOptions, TailStart};
+use super::open_handle;
+use super::remote::{is_remote, refuse};
+use crate::api::{EventRef, MessageView, PoolHandle, TailCanceller, TailOptions, TailStart};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
-use crate::cli::args::PeekArgs;
+use crate::cli::args::{Color, PeekArgs};
 use crate::cli::output::Out;
 use crate::cli::units::Since;
 use crate::error::{Error, ErrorKind};
 use crate::filter::needs::{self, needs, Need};
 use crate::filter::{self, Filter};
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the loop does after one event.
@@ -30,24 +36,36 @@ struct Run<'a> {
     need: Need,
     out: Out,
     last_time: Option<u64>,
+    printed: bool,
 }
 
 pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
-    if super::remote::is_remote(&a.pool) {
-        return super::remote::peek(ctx, a);
+    if is_remote(&a.pool) {
+        if a.since.is_some() {
+            return Err(refuse(
+                "--since",
+                "the protocol starts tails at a seq; use --tail N",
+            ));
+        }
+        if a.replay.is_some() {
+            return Err(refuse("--replay", "replay needs the pool's file"));
+        }
     }
     let filters = parse_wheres(&a.wheres)?;
-    let client = ctx.client()?;
-    let pool = open(&client, &a.pool, a.create, None)?;
+    let pool = open_handle(ctx, &a.pool, a.create, None, &a.remote)?;
     let start = start_of(&pool, &a)?;
     let interrupt = crate::sys::signal::install_interrupt_flag();
+    let timeout = a.timeout;
     let mut tail = pool.tail(TailOptions {
         start,
         interrupt: Some(interrupt),
+        deadline: timeout.map(|t| Instant::now() + t),
         ..Default::default()
     })?;
-    let timeout = a.timeout;
-    tail.set_deadline(timeout.map(|t| Instant::now() + t));
+    if a.no_follow {
+        tail.stop_at_newest(&pool)?;
+    }
+    let closed = watch_stdout(tail.canceller());
     let mut run = Run {
         ctx,
         out: ctx.out(a.format, a.data_only),
@@ -55,7 +73,9 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         need: needs(&filters),
         filters,
         last_time: None,
+        printed: false,
     };
+    let mut waiting = Waiting::new(ctx, &a);
     loop {
         let flow = match tail.try_next_ref() {
             Some(ev) => run.handle(ev)?,
@@ -64,6 +84,9 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         let flow = match flow {
             Flow::CaughtUp if tail.end().is_none() && a.replay.is_none() => {
                 run.out.flush()?;
+                if !run.printed {
+                    waiting.show(&a.pool);
+                }
                 match tail.next_ref() {
                     Some(ev) => run.handle(ev)?,
                     None => Flow::Done,
@@ -74,6 +97,7 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         };
         match flow {
             Flow::Printed => {
+                run.printed = true;
                 if let Some(t) = timeout {
                     tail.set_deadline(Some(Instant::now() + t));
                 }
@@ -81,6 +105,10 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
             Flow::Next | Flow::CaughtUp => {}
             Flow::Done => break,
         }
+    }
+    if closed.load(Ordering::SeqCst) {
+        // The reader went away (`| head`): a normal end, nothing more to flush.
+        return Ok(Outcome::Ok);
     }
     run.out.flush()?;
     if crate::sys::signal::interrupted() {
@@ -90,6 +118,64 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         Some(crate::api::TailEnd::Timeout) => Outcome::Timeout,
         _ => Outcome::Ok,
     })
+}
+
+/// Watches stdout while `peek` waits: once its reader is gone (`POLLERR`/`POLLHUP`), cancels the
+/// tail, so `peek … | head -1` ends within `STDOUT_CLOSED_NOTICE_MAX` even when no message comes.
+/// Not started on a terminal (a hangup there is SIGHUP's business).
+fn watch_stdout(canceller: TailCanceller) -> Arc<AtomicBool> {
+    let closed = Arc::new(AtomicBool::new(false));
+    if std::io::stdout().is_terminal() {
+        return closed;
+    }
+    let flag = Arc::clone(&closed);
+    let spawned = std::thread::Builder::new()
+        .name("plasmite-stdout-watch".into())
+        .spawn(move || loop {
+            std::thread::sleep(crate::limits::STDOUT_WATCH_INTERVAL);
+            if matches!(crate::sys::poll::hung_up(std::io::stdout()), Ok(true)) {
+                flag.store(true, Ordering::SeqCst);
+                canceller.cancel();
+                return;
+            }
+        });
+    // Without the watcher, a closed stdout is still noticed at the next write.
+    drop(spawned);
+    closed
+}
+
+/// The one dim "waiting for messages" line a follower prints on a terminal before anything shows.
+struct Waiting {
+    enabled: bool,
+    dim: bool,
+}
+
+impl Waiting {
+    fn new(ctx: &Ctx, a: &PeekArgs) -> Waiting {
+        let tty = std::io::stderr().is_terminal();
+        Waiting {
+            enabled: tty && !a.no_follow,
+            dim: match ctx.global.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
+            },
+        }
+    }
+
+    fn show(&mut self, pool: &str) {
+        if !self.enabled {
+            return;
+        }
+        self.enabled = false;
+        let text = format!("waiting for messages in {pool} (Ctrl-C to stop)");
+        let line = if self.dim {
+            format!("\x1b[2m{text}\x1b[0m\n")
+        } else {
+            format!("{text}\n")
+        };
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
 }
 
 /// Parses every `--where` expression (shared by local and remote `peek`).
@@ -106,7 +192,7 @@ pub(super) fn parse_wheres(wheres: &[String]) -> Result<Vec<Filter>, Error> {
         .collect()
 }
 
-fn start_of(pool: &Pool, a: &PeekArgs) -> Result<TailStart, Failure> {
+fn start_of(pool: &PoolHandle, a: &PeekArgs) -> Result<TailStart, Failure> {
     if let Some(s) = &a.since {
         let ns = match *s {
             Since::Absolute { unix_ns } => unix_ns,
@@ -114,10 +200,14 @@ fn start_of(pool: &Pool, a: &PeekArgs) -> Result<TailStart, Failure> {
         };
         return Ok(TailStart::SinceTime(ns));
     }
-    if let Some(n) = a.tail {
-        return Ok(TailStart::Last(n));
+    match a.tail {
+        // The last 0 messages: the live edge (`Last(0)` would start at the oldest when the next
+        // seq cannot be located).
+        Some(0) => return Ok(TailStart::Edge),
+        Some(n) => return Ok(TailStart::Last(n)),
+        None => {}
     }
-    if a.replay.is_some() {
+    if a.replay.is_some() || a.no_follow {
         let oldest = pool.info()?.bounds.map_or(1, |b| b.0);
         return Ok(TailStart::Since(oldest));
     }
@@ -125,10 +215,10 @@ fn start_of(pool: &Pool, a: &PeekArgs) -> Result<TailStart, Failure> {
 }
 
 impl Run<'_> {
-    fn handle(&mut self, ev: crate::error::Result<TailEventRef<'_>>) -> Result<Flow, Failure> {
+    fn handle(&mut self, ev: crate::error::Result<EventRef<'_>>) -> Result<Flow, Failure> {
         let m = match ev {
-            Ok(TailEventRef::Message(m)) => m,
-            Ok(TailEventRef::Dropped { lost }) => {
+            Ok(EventRef::Message(m)) => m,
+            Ok(EventRef::Dropped { lost }) => {
                 self.ctx.diag.dropped(lost, self.a.quiet_drops);
                 return Ok(Flow::Next);
             }
@@ -168,7 +258,7 @@ impl Run<'_> {
 }
 
 /// The envelope as a JSON value for `--where`, with only the parts the filters read.
-fn envelope(m: &crate::api::MessageRef<'_>, need: &Need) -> serde_json::Value {
+fn envelope(m: &MessageView<'_>, need: &Need) -> serde_json::Value {
     let all = Need::All;
     let want = |k: &str| match need {
         Need::All => Some(&all),

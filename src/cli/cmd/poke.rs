@@ -5,123 +5,89 @@
 //! soon as they are written, and a fast one pays one lock per 64 KiB of input. A bad record leaves
 //! every earlier record committed.
 
-use super::open;
-use crate::api::{Durability, JsonText, Pool, Receipt};
+use super::open_handle;
+use crate::api::{Durability, JsonText, PoolHandle, Receipt, Record, Retry};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
 use crate::cli::args::{self, ErrorPolicy, PokeArgs, PokeInput};
-use crate::cli::output::Out;
-use crate::error::{Error, ErrorKind, Result};
+use crate::cli::output::{Diag, Out};
+use crate::error::{Error, ErrorKind};
 use crate::ingest::{IngestError, Mode, Reader};
-use crate::pool::writer::Item;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Read};
 use std::rc::Rc;
-use std::time::Duration;
 
 pub fn run(ctx: &Ctx, a: PokeArgs) -> CmdResult {
-    if super::remote::is_remote(&a.pool) {
-        return super::remote::poke(ctx, a);
-    }
-    let client = ctx.client()?;
+    // `--retry N --retry-delay D` retries opening a pool that is missing (another process may be
+    // about to create it), busy or failing with I/O errors, and appends failing in a way that
+    // committed nothing (see `api::Retry`), so a retry never duplicates.
     let retry = Retry {
         times: a.retry,
         delay: a.retry_delay,
     };
-    let pool = retry.run_open(|| open(&client, &a.pool, a.create, a.create_size))?;
+    let pool = retry.run_open(|| {
+        let pool = open_handle(ctx, &a.pool, a.create, a.create_size, &a.remote)?;
+        if pool.is_remote() && retry.times > 0 {
+            // A remote handle opens without a request: ask once, so that a missing pool is
+            // waited for as locally.
+            pool.info()?;
+        }
+        Ok(pool)
+    })?;
     let durability = match a.durability {
         args::Durability::Fast => Durability::Fast,
         args::Durability::Flush => Durability::Flush,
     };
-    match &a.input {
+    // One compact line per committed message, on a terminal as on a pipe.
+    let mut out = ctx.out(Some(args::OutputFormat::Jsonl), false);
+    let input: Box<dyn Read> = match &a.input {
         PokeInput::Arg(text) => {
-            // One message: pretty on a terminal, like every single-value output.
-            let out = ctx.out(None, false);
             let data = JsonText::parse(text.as_bytes())?;
-            let m = retry.run(|| pool.append_text(&data, &a.tags, durability))?;
-            let mut out = out;
+            let m = pool.append_retrying(&data, &a.tags, durability, retry)?;
             out.message(m.seq, m.time_ns, m.tags.iter().map(String::as_str), &m.data)?;
             out.flush()?;
-            Ok(Outcome::Ok)
+            return Ok(Outcome::Ok);
         }
-        PokeInput::File(path) => {
-            let f = std::fs::File::open(path)
-                .map_err(|e| Error::io("cannot open the input file", e).with_path(path))?;
-            stream(ctx, &a, pool, durability, retry, stream_out(ctx), f)
-        }
+        PokeInput::File(path) => Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| Error::io("cannot open the input file", e).with_path(path))?,
+        ),
         PokeInput::Stdin => {
-            if std::io::stdin().is_terminal() {
+            if std::io::stdin().is_terminal() && !a.stdin_named {
                 return Err(Failure::Error(
-                    Error::usage("no DATA given and stdin is a terminal")
-                        .with_hint("pass a JSON value, e.g. plasmite poke chat '{\"msg\":\"hi\"}', or pipe records in"),
+                    Error::usage("no DATA given and stdin is a terminal").with_hint(
+                        "pass a JSON value, e.g. plasmite poke chat '{\"msg\":\"hi\"}', pipe records in, or pass --file - to type them (end with Ctrl-D)",
+                    ),
                 ));
             }
-            stream(
-                ctx,
-                &a,
-                pool,
-                durability,
-                retry,
-                stream_out(ctx),
-                std::io::stdin(),
-            )
+            Box::new(std::io::stdin())
         }
-    }
-}
-
-/// Streams print one compact line per committed message, terminal or not.
-fn stream_out(ctx: &Ctx) -> Out {
-    ctx.out(Some(args::OutputFormat::Jsonl), false)
-}
-
-/// `--retry N --retry-delay D`: retries transient failures: opening a pool that is missing (another
-/// process may be about to create it), busy or failing with I/O errors, and appends failing with
-/// `Busy` or `Io`. A failed lock hold commits nothing, so a retry never duplicates.
-#[derive(Clone, Copy)]
-struct Retry {
-    times: u32,
-    delay: Duration,
-}
-
-impl Retry {
-    fn run<T>(&self, f: impl FnMut() -> Result<T>) -> Result<T> {
-        self.run_on(f, &[ErrorKind::Busy, ErrorKind::Io])
-    }
-
-    fn run_open<T>(&self, f: impl FnMut() -> Result<T>) -> Result<T> {
-        self.run_on(f, &[ErrorKind::NotFound, ErrorKind::Busy, ErrorKind::Io])
-    }
-
-    fn run_on<T>(&self, mut f: impl FnMut() -> Result<T>, kinds: &[ErrorKind]) -> Result<T> {
-        let mut left = self.times;
-        loop {
-            match f() {
-                Err(e) if left > 0 && kinds.contains(&e.kind()) => {
-                    left -= 1;
-                    std::thread::sleep(self.delay);
-                }
-                other => return other,
-            }
-        }
-    }
+    };
+    stream(ctx, &a, pool, durability, retry, out, input)
 }
 
 /// Records read but not yet committed, and where committed envelopes go.
-struct Batch {
-    pool: Pool,
+struct Batch<'a> {
+    pool: PoolHandle,
     tags: Vec<String>,
     durability: Durability,
     retry: Retry,
+    errors: ErrorPolicy,
+    diag: &'a Diag,
     out: Out,
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// `(record index, line)` of each pending record, for the errors of records the pool refuses.
+    origins: Vec<(u64, u64)>,
     receipts: Vec<Receipt>,
+    skipped: u64,
     failed: Option<Failure>,
 }
 
-impl Batch {
-    fn push(&mut self, record: &[u8]) {
+impl Batch<'_> {
+    fn push(&mut self, record: &[u8], index: u64, line: u64) {
         self.buf.extend_from_slice(record);
         self.ends.push(self.buf.len());
+        self.origins.push((index, line));
     }
 
     fn full(&self) -> bool {
@@ -129,33 +95,59 @@ impl Batch {
             || self.buf.len() >= crate::limits::BATCH_BYTES_MAX
     }
 
-    /// Commits the pending records and prints their envelopes.
+    /// Commits the pending records and prints their envelopes. A record the pool refuses (`Usage`:
+    /// too large, bad tags; known only when a server answers) is a bad record, under `--errors`.
     fn commit(&mut self) -> std::result::Result<(), Failure> {
-        if self.ends.is_empty() {
-            return Ok(());
-        }
-        let mut start = 0;
-        let items: Vec<Item<'_, String>> = self
-            .ends
-            .iter()
-            .map(|&end| {
-                let it = Item {
-                    data: &self.buf[start..end],
-                    tags: &self.tags[..],
-                };
-                start = end;
-                it
-            })
-            .collect();
-        self.receipts.clear();
-        let (pool, receipts, retry, d) =
-            (&self.pool, &mut self.receipts, self.retry, self.durability);
-        let r = retry.run(|| {
-            let done = receipts.len();
-            pool.append_items(&items[done..], d, receipts)
-        });
-        let mut start = 0;
-        for (rc, &end) in self.receipts.iter().zip(&self.ends) {
+        let mut from = 0;
+        let r = loop {
+            if from >= self.ends.len() {
+                break Ok(());
+            }
+            let mut start = if from == 0 { 0 } else { self.ends[from - 1] };
+            let items: Vec<Record<'_, String>> = self.ends[from..]
+                .iter()
+                .map(|&end| {
+                    let it = Record {
+                        data: &self.buf[start..end],
+                        tags: &self.tags[..],
+                    };
+                    start = end;
+                    it
+                })
+                .collect();
+            self.receipts.clear();
+            let r =
+                self.pool
+                    .append_records(&items, self.durability, self.retry, &mut self.receipts);
+            drop(items);
+            self.print(from)?;
+            let bad = from + self.receipts.len();
+            match r {
+                Ok(()) => break Ok(()),
+                Err(e) if e.kind() == ErrorKind::Usage && bad < self.ends.len() => {
+                    let (index, line) = self.origins[bad];
+                    let e = record_error(index, line, e.message());
+                    if self.errors == ErrorPolicy::Stop {
+                        break Err(Failure::Error(e));
+                    }
+                    skip_notice(self.diag, &e, index, line);
+                    self.skipped += 1;
+                    from = bad + 1;
+                }
+                Err(e) => break Err(Failure::Error(e)),
+            }
+        };
+        self.buf.clear();
+        self.ends.clear();
+        self.origins.clear();
+        self.out.flush()?;
+        r
+    }
+
+    /// Prints the receipts of the records committed from pending record `from` on.
+    fn print(&mut self, from: usize) -> std::result::Result<(), Failure> {
+        let mut start = if from == 0 { 0 } else { self.ends[from - 1] };
+        for (rc, &end) in self.receipts.iter().zip(&self.ends[from..]) {
             let data = std::str::from_utf8(&self.buf[start..end]).unwrap_or("null");
             self.out.message(
                 rc.seq,
@@ -165,20 +157,17 @@ impl Batch {
             )?;
             start = end;
         }
-        self.buf.clear();
-        self.ends.clear();
-        self.out.flush()?;
-        r.map_err(Failure::Error)
+        Ok(())
     }
 }
 
 /// Input that commits the pending batch before each read that could block.
-struct FlushBeforeRead<R> {
+struct FlushBeforeRead<'a, R> {
     inner: R,
-    batch: Rc<RefCell<Batch>>,
+    batch: Rc<RefCell<Batch<'a>>>,
 }
 
-impl<R: Read> Read for FlushBeforeRead<R> {
+impl<R: Read> Read for FlushBeforeRead<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let mut b = self.batch.borrow_mut();
         if b.failed.is_none() {
@@ -201,14 +190,14 @@ impl<R: Read> Read for FlushBeforeRead<R> {
     }
 }
 
-fn stream<R: Read>(
+fn stream(
     ctx: &Ctx,
     a: &PokeArgs,
-    pool: Pool,
+    pool: PoolHandle,
     durability: Durability,
     retry: Retry,
     out: Out,
-    input: R,
+    input: Box<dyn Read>,
 ) -> CmdResult {
     let interrupted = crate::sys::signal::install_interrupt_flag();
     let mode = Mode::parse(a.input_format.name()).unwrap_or(Mode::Auto);
@@ -217,10 +206,14 @@ fn stream<R: Read>(
         tags: a.tags.clone(),
         durability,
         retry,
+        errors: a.errors,
+        diag: &ctx.diag,
         out,
         buf: Vec::with_capacity(1 << 16),
         ends: Vec::with_capacity(1024),
+        origins: Vec::with_capacity(1024),
         receipts: Vec::with_capacity(1024),
+        skipped: 0,
         failed: None,
     }));
     let src = FlushBeforeRead {
@@ -229,7 +222,6 @@ fn stream<R: Read>(
     };
     let mut reader = Reader::new(src, mode);
     let mut record = Vec::with_capacity(4096);
-    let mut skipped = 0u64;
     loop {
         let next = reader.next_into(&mut record);
         if let Some(f) = batch.borrow_mut().failed.take() {
@@ -242,7 +234,7 @@ fn stream<R: Read>(
         match next {
             None => break,
             Some(Ok(info)) => {
-                let check = pool.check_item(&Item {
+                let check = pool.check_record(&Record {
                     data: &record,
                     tags: &a.tags[..],
                 });
@@ -252,12 +244,12 @@ fn stream<R: Read>(
                         batch.borrow_mut().commit()?;
                         return Err(Failure::Error(e));
                     }
-                    skip_notice(ctx, &e, info.index, info.line);
-                    skipped += 1;
+                    skip_notice(&ctx.diag, &e, info.index, info.line);
+                    batch.borrow_mut().skipped += 1;
                     continue;
                 }
                 let mut b = batch.borrow_mut();
-                b.push(&record);
+                b.push(&record, info.index, info.line);
                 if b.full() {
                     b.commit()?;
                 }
@@ -269,13 +261,14 @@ fn stream<R: Read>(
                     batch.borrow_mut().commit()?;
                     return Err(Failure::Error(err));
                 }
-                skip_notice(ctx, &err, e.index, e.line);
-                skipped += 1;
+                skip_notice(&ctx.diag, &err, e.index, e.line);
+                batch.borrow_mut().skipped += 1;
             }
         }
     }
-    batch.borrow_mut().commit()?;
-    Ok(if skipped > 0 {
+    let mut b = batch.borrow_mut();
+    b.commit()?;
+    Ok(if b.skipped > 0 {
         Outcome::Skipped
     } else {
         Outcome::Ok
@@ -298,8 +291,8 @@ fn ingest_error(e: &IngestError) -> Error {
     }
 }
 
-fn skip_notice(ctx: &Ctx, e: &Error, index: u64, line: u64) {
-    ctx.diag.notice(
+fn skip_notice(diag: &Diag, e: &Error, index: u64, line: u64) {
+    diag.notice(
         "skipped",
         &format!("skipped {}", e.message()),
         &[("record", index.into()), ("line", line.into())],

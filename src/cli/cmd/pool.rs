@@ -1,24 +1,44 @@
 //! `pool create|list|info|delete`. Commands taking several names attempt every one and exit with the
 //! code of the first failure. What is printed (human or JSON) is `cli::render::pool`'s.
 
+use super::remote::{self, is_remote};
 use super::{display_name, local_ref};
-use crate::api::Client;
+use crate::api::{Client, RemoteClient};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
+use crate::cli::args::RemoteOpts;
 use crate::cli::args::{PoolCreateArgs, PoolDeleteArgs, PoolInfoArgs, PoolListArgs};
 use crate::cli::render::pool as render;
 use crate::error::Error;
 
+/// The server and pool name of a pool URL (the token from `PLASMITE_TOKEN`: the `pool` commands
+/// take no `--token-file`).
+fn remote_pool(url: &str) -> crate::error::Result<(RemoteClient, String)> {
+    RemoteClient::for_pool_url(url, remote::options(&RemoteOpts::default())?)
+}
+
+/// A client over the pool directory, needed only when some name is local.
+fn client_for(ctx: &Ctx, names: &[String]) -> crate::error::Result<Client> {
+    if names.iter().all(|n| is_remote(n)) {
+        return Ok(Client::new(""));
+    }
+    ctx.client()
+}
+
 pub fn create(ctx: &Ctx, a: PoolCreateArgs) -> CmdResult {
-    let client = ctx.client()?;
+    let client = client_for(ctx, &a.names)?;
     let size = a.size.unwrap_or(crate::limits::POOL_SIZE_BYTES_DEFAULT);
     let mut out = ctx.reporter(a.format);
     let paint = out.paint;
     let mut first: Option<Error> = None;
     for name in &a.names {
-        match local_ref(name)
-            .and_then(|r| client.create_pool(&r, size))
-            .and_then(|p| p.info())
-        {
+        let created = if is_remote(name) {
+            remote_pool(name).and_then(|(c, n)| c.create_pool(&n, size))
+        } else {
+            local_ref(name)
+                .and_then(|r| client.create_pool(&r, size))
+                .and_then(|p| p.info())
+        };
+        match created {
             Ok(info) => {
                 let name = display_name(name);
                 out.emit(
@@ -65,9 +85,13 @@ pub fn list(ctx: &Ctx, a: PoolListArgs) -> CmdResult {
 }
 
 pub fn info(ctx: &Ctx, a: PoolInfoArgs) -> CmdResult {
-    let client: Client = ctx.client()?;
-    let r = local_ref(&a.name)?;
-    let info = client.pool_info(&r)?;
+    let info = if is_remote(&a.name) {
+        let (c, n) = remote_pool(&a.name)?;
+        c.pool_info(&n)?
+    } else {
+        let client: Client = ctx.client()?;
+        client.pool_info(&local_ref(&a.name)?)?
+    };
     let mut out = ctx.reporter(a.format);
     let name = display_name(&a.name);
     let (paint, prog) = (out.paint, out.prog);
@@ -80,12 +104,17 @@ pub fn info(ctx: &Ctx, a: PoolInfoArgs) -> CmdResult {
 }
 
 pub fn delete(ctx: &Ctx, a: PoolDeleteArgs) -> CmdResult {
-    let client = ctx.client()?;
+    let client = client_for(ctx, &a.names)?;
     let mut out = ctx.reporter(a.format);
     let paint = out.paint;
     let mut first: Option<Error> = None;
     for name in &a.names {
-        match local_ref(name).and_then(|r| client.delete_pool(&r)) {
+        let deleted = if is_remote(name) {
+            remote_pool(name).and_then(|(c, n)| c.delete_pool(&n))
+        } else {
+            local_ref(name).and_then(|r| client.delete_pool(&r))
+        };
+        match deleted {
             Ok(()) => {
                 let name = display_name(name);
                 out.emit(

@@ -10,11 +10,10 @@
 //! carries `"partial":true`); bytes that are not UTF-8 are stored losslessly in `line_b64`.
 
 use super::open;
-use crate::api::{write_json_string, Durability, Pool, Receipt};
+use crate::api::{write_json_string, Durability, Pool, Receipt, Record};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
 use crate::cli::args::TapArgs;
 use crate::error::{Error, ErrorKind};
-use crate::pool::writer::Item;
 use std::io::{Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::Instant;
@@ -81,10 +80,10 @@ pub fn run(ctx: &Ctx, a: TapArgs) -> CmdResult {
     let (tx, rx) = mpsc::channel();
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
-        readers.push(reader(Stream::Stdout, out, !a.quiet, &sink, tx.clone()));
+        readers.push(reader(Stream::Stdout, out, !a.quiet, tx.clone()));
     }
     if let Some(err) = child.stderr.take() {
-        readers.push(reader(Stream::Stderr, err, !a.quiet, &sink, tx.clone()));
+        readers.push(reader(Stream::Stderr, err, !a.quiet, tx.clone()));
     }
     drop(tx);
     let stored = pump(&mut sink, &rx);
@@ -200,10 +199,9 @@ fn reader<R: Read + Send + 'static>(
     stream: Stream,
     mut src: R,
     pass: bool,
-    sink: &Sink,
     tx: Sender<Chunk>,
 ) -> std::thread::JoinHandle<()> {
-    let cap = sink.line_max();
+    let cap = crate::limits::TAP_LINE_BYTES_MAX;
     std::thread::spawn(move || {
         let mut buf = vec![0u8; crate::limits::TAP_READ_BYTES];
         let mut cutter = Cutter::new(stream, cap);
@@ -352,14 +350,6 @@ impl Sink {
         }
     }
 
-    /// Largest message data this pool takes, in bytes.
-    fn line_max(&self) -> usize {
-        let frame = self.pool.inner.file.region().geometry().frame_bytes_max();
-        usize::try_from(frame)
-            .unwrap_or(usize::MAX)
-            .min(crate::limits::TAP_LINE_BYTES_MAX)
-    }
-
     fn tag_index(tag: &str) -> usize {
         match tag {
             TAG_START => 0,
@@ -428,7 +418,7 @@ impl Sink {
             0 | 1 => 0,
             n => self.ends.get(n - 2).map_or(0, |e| e.0),
         };
-        self.pool.check_item(&Item {
+        self.pool.check_item(&Record {
             data: self.buf.get(start..end).unwrap_or_default(),
             tags: &self.tags[tags][..],
         })
@@ -439,11 +429,11 @@ impl Sink {
             return Ok(());
         }
         let mut start = 0;
-        let items: Vec<Item<'_, String>> = self
+        let items: Vec<Record<'_, String>> = self
             .ends
             .iter()
             .map(|&(end, t)| {
-                let it = Item {
+                let it = Record {
                     data: self.buf.get(start..end).unwrap_or_default(),
                     tags: &self.tags[t][..],
                 };

@@ -107,7 +107,7 @@ pub fn nothing_to_check(dir: &Path, paint: Paint, prog: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::validate::Issue;
+    use crate::api::Issue;
 
     fn report(issues: Vec<Issue>) -> Report {
         Report {

@@ -20,11 +20,12 @@ from ._errors import (
     PlasmiteError,
     UsageError,
 )
-from ._plasmite import Client, Durability, Message, Pool, Tail, __version__
+from ._plasmite import Client, Durability, Message, Pool, PoolRef, Tail, __version__
 
 __all__ = [
     "Client",
     "Pool",
+    "PoolRef",
     "Message",
     "Tail",
     "Durability",
