@@ -67,7 +67,8 @@ pub mod api;
 #[doc(hidden)]
 pub mod cli;
 pub mod error;
-pub(crate) mod filter;
+#[doc(hidden)]
+pub mod filter;
 #[doc(hidden)]
 pub mod ingest;
 #[doc(hidden)]
