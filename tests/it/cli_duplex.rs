@@ -112,6 +112,40 @@ fn duplex_in_a_pipe_sends_json_and_prints_the_others_messages() {
 }
 
 #[test]
+fn duplex_prints_everything_committed_before_stdin_ended() {
+    let t = TempDir::new("duplex-drain");
+    for round in 0..5 {
+        let pool = format!("chat{round}");
+        make_pool(t.path(), &pool, None);
+        for n in 1..=3 {
+            pls(t.path(), &["poke", &pool, &format!("{{\"n\":{n}}}")], None);
+        }
+        let r = pls(
+            t.path(),
+            &["duplex", &pool, "--tail", "2"],
+            Some(b"{\"mine\":1}\n"),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let datas: Vec<_> = r.lines().iter().map(|l| l["data"].clone()).collect();
+        assert_eq!(
+            datas,
+            [serde_json::json!({"n": 2}), serde_json::json!({"n": 3})]
+        );
+        let r = pls(
+            t.path(),
+            &["duplex", &pool, "--echo-self"],
+            Some(b"{\"me\":2}\n"),
+        );
+        let datas: Vec<_> = r.lines().iter().map(|l| l["data"].clone()).collect();
+        assert_eq!(
+            datas,
+            [serde_json::json!({"me": 2})],
+            "own message echoed before exit"
+        );
+    }
+}
+
+#[test]
 fn duplex_echo_self_prints_own_messages_and_create_makes_the_pool() {
     let t = TempDir::new("duplex-echo");
     let mut d = Live::start(duplex(t.path(), &["room", "--create", "--echo-self"]));

@@ -8,7 +8,8 @@
 //! the edge (or N back with `--tail N`) measured before the first send, so no message of the session
 //! is missed; a message this process appended is never printed without `--echo-self` (the sender
 //! records each seq under the lock the printer takes before deciding, so the record always wins the
-//! race); duplex ends when standard input ends, on Ctrl-C, or on an error of either side.
+//! race); duplex ends when standard input has ended and every message committed by then has been
+//! printed (or skipped as its own), on Ctrl-C, or on an error of either side.
 
 use crate::api::{Durability, EventRef, JsonText, Message, PoolHandle, TailOptions, TailStart};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
@@ -59,7 +60,7 @@ enum Msg {
 
 pub fn run(ctx: &Ctx, a: DuplexArgs) -> CmdResult {
     let pool = super::open_handle(ctx, &a.pool, a.create, None, &a.remote)?;
-    let interrupted = crate::sys::signal::install_interrupt_flag();
+    crate::sys::signal::install_interrupt_flag();
     let since = start_seq(&pool, a.tail)?;
     let mine: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let (tx, rx) = mpsc::channel();
@@ -73,14 +74,30 @@ pub fn run(ctx: &Ctx, a: DuplexArgs) -> CmdResult {
     let me = a.me.clone().unwrap_or_else(default_me);
     let typed = std::io::stdin().is_terminal();
     spawn("plasmite-duplex-input", {
-        let mine = Arc::clone(&mine);
+        let (pool, mine) = (pool.clone(), Arc::clone(&mine));
         move || {
             let r = send_input(&pool, &mine, typed.then_some(me.as_str()));
             let _ = tx.send(Msg::InputDone(r));
         }
     })?;
+    let out = ctx.out(Some(OutputFormat::Jsonl), false);
+    print_loop(&pool, &a, since, &mine, &rx, out)
+}
+
+/// Prints what the follower sees until the end (see the module docs).
+fn print_loop(
+    pool: &PoolHandle,
+    a: &DuplexArgs,
+    since: Option<u64>,
+    mine: &Mutex<HashSet<u64>>,
+    rx: &mpsc::Receiver<Msg>,
+    mut out: Out,
+) -> CmdResult {
+    let interrupted = crate::sys::signal::install_interrupt_flag();
     let chat = std::io::stdout().is_terminal();
-    let mut out = ctx.out(Some(OutputFormat::Jsonl), false);
+    // After stdin ends: the newest seq at that moment, printed (or skipped as own) before exiting.
+    let mut drain_to: Option<u64> = None;
+    let mut next_seq = since.unwrap_or(1);
     loop {
         if interrupted.load(Ordering::SeqCst) {
             out.flush()?;
@@ -101,10 +118,21 @@ pub fn run(ctx: &Ctx, a: DuplexArgs) -> CmdResult {
                     show(&mut out, &m, chat)?;
                     out.flush()?;
                 }
+                next_seq = m.seq + 1;
+                if drain_to.is_some_and(|d| next_seq > d) {
+                    return Ok(Outcome::Ok);
+                }
             }
-            Msg::InputDone(r) | Msg::Ended(r) => {
+            Msg::InputDone(Ok(())) => match pool.info()?.bounds {
+                Some((_, newest)) if newest >= next_seq => drain_to = Some(newest),
+                _ => return Ok(Outcome::Ok),
+            },
+            Msg::InputDone(Err(e)) | Msg::Ended(Err(e)) => {
                 out.flush()?;
-                r?;
+                return Err(Failure::Error(e));
+            }
+            Msg::Ended(Ok(())) => {
+                out.flush()?;
                 return Ok(Outcome::Ok);
             }
         }
