@@ -242,3 +242,10 @@ pub const MCP_WAIT_TIMEOUT_MS_DEFAULT: u64 = 30_000;
 pub const MCP_WAITS_MAX: usize = 16;
 /// Newest messages shown by a pool resource (`plasmite://pool/NAME`).
 pub const MCP_RESOURCE_MESSAGES: u64 = 20;
+
+/// `tap`: bytes of one output line held before a piece of it is stored (`"partial":true`) without
+/// waiting for its newline; bounds tap's memory per stream whatever the child prints. A pool whose
+/// messages are smaller splits lines further.
+pub const TAP_LINE_BYTES_MAX: usize = 1024 * 1024;
+/// `tap`: bytes read from the child's stdout or stderr per read.
+pub const TAP_READ_BYTES: usize = 64 * 1024;

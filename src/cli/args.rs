@@ -24,8 +24,10 @@ mod pool;
 mod serve;
 #[cfg(test)]
 mod table_check;
+mod tap;
 pub mod types;
 
+pub use tap::{DuplexArgs, TapArgs};
 pub use types::*;
 
 use crate::cli::commands::{self, CommandId};
@@ -162,9 +164,11 @@ fn help_invocation(global: Global, topic: Option<&str>) -> Invocation {
 /// Runs the parser of the top-level command `name`.
 fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
     match name {
-        "poke" => poke::parse(lex),
-        "peek" => peek::parse(lex),
-        "get" => get::parse(lex),
+        "poke" | "feed" => poke::parse(lex),
+        "peek" | "follow" => peek::parse(lex),
+        "get" | "fetch" => get::parse(lex),
+        "tap" => tap::parse_tap(lex),
+        "duplex" => tap::parse_duplex(lex),
         "pool" => pool::parse(lex),
         "doctor" => misc::parse_doctor(lex),
         "serve" => serve::parse(lex),
@@ -174,7 +178,9 @@ fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
         "help" => misc::parse_help(lex),
         _ => Err(unknown_command(
             name,
-            commands::top_level().map(|c| c.path),
+            commands::top_level()
+                .map(|c| c.path)
+                .chain(commands::ALIASES.iter().map(|a| a.name)),
             None,
         )),
     }
@@ -358,7 +364,8 @@ mod tests {
         let err = run(&["frobnicate"]).err();
         let hint = err.and_then(|e| e.hint).unwrap_or_default();
         assert!(
-            hint.starts_with("expected one of: poke, peek, get, pool"),
+            hint.starts_with("expected one of: poke, peek, get, tap, duplex, pool")
+                && hint.ends_with("feed, follow, fetch"),
             "{hint}"
         );
     }

@@ -3,13 +3,17 @@
 mod api;
 mod cli_basic;
 mod cli_drop;
+mod cli_duplex;
 mod cli_human;
 mod cli_ingest;
+mod cli_names;
 mod cli_peek;
 mod cli_peek_modes;
+mod cli_tap;
 mod cli_tty;
 mod cli_where;
 mod conformance;
+mod cookbook;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;

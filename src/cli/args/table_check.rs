@@ -19,6 +19,8 @@ fn frame(cmd: CommandId) -> (Vec<&'static str>, Vec<&'static str>) {
         CommandId::Root => vec!["version"],
         CommandId::Poke | CommandId::Peek | CommandId::Doctor => vec!["chat"],
         CommandId::Get => vec!["chat", "1"],
+        CommandId::Tap => vec!["chat", "true"],
+        CommandId::Duplex => vec!["chat"],
         CommandId::PoolCreate | CommandId::PoolInfo | CommandId::PoolDelete => vec!["chat"],
         CommandId::Completion => vec!["bash"],
         _ => vec![],

@@ -126,6 +126,10 @@ pub enum Command {
     Peek(PeekArgs),
     /// `get POOL SEQ`.
     Get(GetArgs),
+    /// `tap POOL -- CMD [ARGS]...`.
+    Tap(super::TapArgs),
+    /// `duplex POOL`.
+    Duplex(super::DuplexArgs),
     /// `pool create NAME...`.
     PoolCreate(PoolCreateArgs),
     /// `pool list`.
