@@ -279,26 +279,42 @@ pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Resul
     } else {
         (cur.seq + 1, cur.pos + format::FRAME_ALIGN)
     };
-    // The next frame after the damage, found by scanning; the index may know an earlier one.
-    let scanned = scan_resync(region, view, scan_from, start);
-    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
-    let found = (start..limit)
-        .find_map(|seq| locate_indexed(region, view, seq))
-        .or(scanned);
-    *cur = found.unwrap_or_else(|| view.edge());
+    *cur = resync(region, view, scan_from, start).unwrap_or_else(|| view.edge());
     Ok(cur.seq.saturating_sub(from))
 }
 
+/// The first message at or after seq `start` that can be found past damage at `pos`: the frame the
+/// scan finds, or an earlier message the index locates and verifies (whichever has the lower seq).
+/// Shared by readers ([`skip_corrupt`]) and by the writer's eviction over a damaged tail.
+pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Cursor> {
+    let scanned = scan_resync(region, view, pos, start, view.state.next_seq);
+    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
+    (start..limit)
+        .find_map(|seq| locate_indexed(region, view, seq))
+        .or(scanned)
+}
+
 /// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
-/// verifies as a message in `[min_seq, next_seq)` and from which verified headers chain on to the
-/// head. Only used once the index and the walk from the tail have failed (damage): it costs a header
-/// read per 8 bytes scanned, plus the chain check (one batch and one frame long at most).
+/// verifies as a message in `[min_seq, end_seq)` (`end_seq ≤ next_seq`) and whose successors do not
+/// contradict it ([`chain_holds`]). Only used once the index and the walk from the tail have failed
+/// (damage, or a power cut that kept pages of different ages): it costs a header read per 8 bytes
+/// scanned, plus the chain check (one batch and one frame long at most).
 ///
-/// Whole, checksummed frames that are not the committed ones exist in the live range only in wrap gaps
-/// (left there by a batch cut short before the batch that replaced it wrapped earlier); the scan jumps
-/// gaps at their marker. Residual risk, accepted: with that marker damaged too, a cut frame whose
-/// successor seq happens to match the frame after the wrap would pass the chain check.
-pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Option<Cursor> {
+/// Only frames written before the state was published carry a seq below `next_seq`: a frame written
+/// later (a newer page kept by a power cut) has a seq at or past it, so the seq range alone excludes
+/// it, and a committed frame in range sits at the one logical position of `[tail_pos, head_pos)` that
+/// maps to its physical place. Whole, checksummed frames in range that are not the committed ones
+/// exist only in wrap gaps (left there by a batch cut short before the batch that replaced it wrapped
+/// earlier); the scan jumps gaps at their marker. Residual risk, accepted: with that marker damaged or
+/// lost too, a cut frame whose chain meets the next lap's first frame with the next seq, or meets bytes
+/// a power cut did not keep, passes the check.
+pub fn scan_resync(
+    region: &Region,
+    view: &View,
+    pos: u64,
+    min_seq: u64,
+    end_seq: u64,
+) -> Option<Cursor> {
     let ring = region.geometry().ring_size;
     let st = &view.state;
     let mut p = pos.checked_add(format::FRAME_ALIGN - 1)? & !(format::FRAME_ALIGN - 1);
@@ -313,10 +329,10 @@ pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Opti
             p = format::next_lap(p, ring);
             continue;
         }
-        if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < st.next_seq {
+        if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < end_seq.min(st.next_seq) {
             let cur = Cursor { seq: h.seq, pos: p };
             if let Ok(len) = copy_frame(region, &cur, view, &hdr, room, &mut buf) {
-                if chains_to_head(region, view, cur.seq + 1, p + len) {
+                if chain_holds(region, view, cur.seq + 1, p + len) {
                     return Some(cur);
                 }
             }
@@ -326,13 +342,18 @@ pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Opti
     None
 }
 
-/// Whether frame headers from `(seq, pos)` follow one another up to the head (or for more frames than
-/// one batch holds), seqs without gaps.
-fn chains_to_head(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
+/// Whether the frame headers from `(seq, pos)` on are consistent with a committed frame ending at
+/// `pos`: they follow one another (seqs without gaps, over wrap markers) up to the head, or for more
+/// frames than one batch holds, or until bytes that hold no frame of the live range (not a frame
+/// header, or a seq at or past `next_seq`): after a power cut those are pages the disk did not keep,
+/// which say nothing against the frame. What contradicts it is a committed header in the live seq range
+/// carrying another seq, or a chain that passes the head or reaches it with the wrong seq.
+fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
     let ring = region.geometry().ring_size;
+    let st = &view.state;
     for _ in 0..=crate::limits::BATCH_MESSAGES_MAX {
-        if pos >= view.state.head_pos {
-            return pos == view.state.head_pos && seq == view.state.next_seq;
+        if pos >= st.head_pos {
+            return pos == st.head_pos && seq == st.next_seq;
         }
         let mut mark = [0u8; 4];
         region.ring_read(pos, &mut mark);
@@ -341,9 +362,13 @@ fn chains_to_head(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> b
             continue;
         }
         let Some(h) = read_header(region, pos) else {
-            return false;
+            return true;
         };
-        if h.mark != MARK_COMMITTED || h.seq != seq || h.frame_len() > ring - pos % ring {
+        let in_range = h.seq >= st.oldest_seq && h.seq < st.next_seq;
+        if h.mark != MARK_COMMITTED || !in_range {
+            return true;
+        }
+        if h.seq != seq || h.frame_len() > ring - pos % ring {
             return false;
         }
         seq += 1;
@@ -417,10 +442,19 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
                 cur = c;
                 continue;
             }
-            // A damaged frame on the way: resume at the next frame that verifies, if it is not
-            // already past `seq` (and `seq`'s own frame being damaged, there is nothing to find).
-            cur = scan_resync(region, view, cur.pos + format::FRAME_ALIGN, cur.seq + 1)
-                .filter(|c| cur.seq < seq && c.seq <= seq)?;
+            // A damaged frame on the way (or, after a power cut, a page older or newer than the
+            // state): resume at the next frame that verifies with a seq up to `seq` (and `seq`'s
+            // own frame being damaged, there is nothing to find).
+            if cur.seq >= seq {
+                return None;
+            }
+            cur = scan_resync(
+                region,
+                view,
+                cur.pos + format::FRAME_ALIGN,
+                cur.seq + 1,
+                seq + 1,
+            )?;
             continue;
         };
         if cur.seq == seq {
