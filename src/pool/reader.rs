@@ -425,45 +425,51 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
         return Some(c);
     }
     let ring = region.geometry().ring_size;
+    let head = view.state.head_pos;
     let mut cur = view.oldest();
-    while cur.pos < view.state.head_pos {
-        let room = ring - cur.pos % ring;
-        let mut mark = [0u8; 4];
-        region.ring_read(cur.pos, &mut mark);
-        if u32::from_le_bytes(mark) == MARK_WRAP {
-            cur.pos = format::next_lap(cur.pos, ring);
-            continue;
-        }
-        let h = read_header(region, cur.pos);
-        let Some(h) =
-            h.filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room)
-        else {
+    // The frame the walk last stepped over on the strength of its header alone (no checksum): after
+    // a power cut that header may be torn at a page boundary, its length wrong, so a failure after it
+    // is resynced from just past that frame's start rather than from where the walk landed.
+    let mut stepped: Option<u64> = None;
+    loop {
+        if cur.pos < head {
+            let room = ring - cur.pos % ring;
+            let mut mark = [0u8; 4];
+            region.ring_read(cur.pos, &mut mark);
+            if u32::from_le_bytes(mark) == MARK_WRAP {
+                cur.pos = format::next_lap(cur.pos, ring);
+                continue;
+            }
+            let h = read_header(region, cur.pos).filter(|h| {
+                h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room
+            });
+            if let Some(h) = h {
+                if cur.seq == seq {
+                    return Some(cur);
+                }
+                stepped = Some(cur.pos);
+                cur.seq += 1;
+                cur.pos += h.frame_len();
+                continue;
+            }
             if let Some(c) = past_damaged_wrap(region, view, &cur) {
                 cur = c;
                 continue;
             }
-            // A damaged frame on the way (or, after a power cut, a page older or newer than the
-            // state): resume at the next frame that verifies with a seq up to `seq` (and `seq`'s
-            // own frame being damaged, there is nothing to find).
-            if cur.seq >= seq {
-                return None;
-            }
-            cur = scan_resync(
-                region,
-                view,
-                cur.pos + format::FRAME_ALIGN,
-                cur.seq + 1,
-                seq + 1,
-            )?;
-            continue;
-        };
-        if cur.seq == seq {
-            return Some(cur);
         }
-        cur.seq += 1;
-        cur.pos += h.frame_len();
+        // A damaged frame on the way (or, after a power cut, a page older or newer than the state):
+        // resume at the next frame that verifies with a seq up to `seq` (and `seq`'s own frame being
+        // damaged at a place the walk trusts, there is nothing to find).
+        let (from, min_seq) = match stepped.take() {
+            Some(p) => (p + format::FRAME_ALIGN, cur.seq),
+            None if cur.pos < head => (cur.pos + format::FRAME_ALIGN, cur.seq + 1),
+            None => return None,
+        };
+        if min_seq > seq {
+            return None;
+        }
+        cur = scan_resync(region, view, from, min_seq, seq + 1)?;
     }
-    None
 }
 
 /// [`locate`], retried with a fresh view while writers keep moving the state (a walk from the tail

@@ -231,8 +231,30 @@ fn tail_step(region: &Region, st: &State) -> Option<(u64, bool)> {
         && h.seq == st.oldest_seq
         && st.oldest_seq < st.next_seq
         && len <= room
-        && st.tail_pos + len <= st.head_pos;
+        && st.tail_pos + len <= st.head_pos
+        && next_is_plausible(region, st, st.tail_pos + len);
     ok.then_some((st.tail_pos + len, true))
+}
+
+/// Whether the tail frame's length, read from its header alone, lands where the next item starts:
+/// the head, a wrap marker, or the header of the next seq. A header torn by a power cut (its page
+/// boundary between fields) fails this, and the tail is resynced by checksum instead of stepping to
+/// a wrong position and publishing it.
+fn next_is_plausible(region: &Region, st: &State, next: u64) -> bool {
+    if next == st.head_pos {
+        return true;
+    }
+    let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+    let ring = region.geometry().ring_size;
+    let n = FRAME_HEADER_BYTES.min(ring - next % ring) as usize;
+    if !region.ring_read(next, hdr.get_mut(..n).unwrap_or(&mut [])) {
+        return false;
+    }
+    match format::FrameHeader::decode(&hdr) {
+        Some(h) if h.mark == MARK_WRAP => true,
+        Some(h) => h.mark == MARK_COMMITTED && h.seq == st.oldest_seq + 1,
+        None => false,
+    }
 }
 
 /// Moves the tail to the first later message a reader can still find past the damage at the tail
