@@ -342,37 +342,45 @@ pub fn scan_resync(
     None
 }
 
-/// Whether the frame headers from `(seq, pos)` on are consistent with a committed frame ending at
-/// `pos`: they follow one another (seqs without gaps, over wrap markers) up to the head, or for more
-/// frames than one batch holds, or until bytes that hold no frame of the live range (not a frame
-/// header, or a seq at or past `next_seq`): after a power cut those are pages the disk did not keep,
-/// which say nothing against the frame. What contradicts it is a committed header in the live seq range
-/// carrying another seq, or a chain that passes the head or reaches it with the wrong seq.
+/// Whether the frames from `(seq, pos)` on are consistent with a committed frame ending at `pos`:
+/// they follow one another (seqs without gaps, over wrap markers) up to the head, or for more frames
+/// than one batch holds, or until bytes that hold no verified frame of the live range (no committed
+/// header, a seq at or past `next_seq`, or a checksum that fails): after a power cut those are pages
+/// the disk did not keep, or a header torn at a page boundary, which say nothing against the frame.
+/// What contradicts it is a frame of the live seq range that verifies and carries another seq, or a
+/// chain that passes the head or reaches it with the wrong seq. Each step is checked by checksum, so
+/// a torn header cannot send the chain onto an unrelated frame.
 fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
     let ring = region.geometry().ring_size;
     let st = &view.state;
+    let mut buf = FrameBuf::default();
     for _ in 0..=crate::limits::BATCH_MESSAGES_MAX {
         if pos >= st.head_pos {
             return pos == st.head_pos && seq == st.next_seq;
         }
-        let mut mark = [0u8; 4];
-        region.ring_read(pos, &mut mark);
-        if u32::from_le_bytes(mark) == MARK_WRAP {
+        let room = ring - pos % ring;
+        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+        let n = FRAME_HEADER_BYTES.min(room) as usize;
+        region.ring_read(pos, hdr.get_mut(..n).unwrap_or(&mut []));
+        let Some(h) = FrameHeader::decode(&hdr) else {
+            return true;
+        };
+        if h.mark == MARK_WRAP {
             pos = format::next_lap(pos, ring);
             continue;
         }
-        let Some(h) = read_header(region, pos) else {
-            return true;
-        };
-        let in_range = h.seq >= st.oldest_seq && h.seq < st.next_seq;
-        if h.mark != MARK_COMMITTED || !in_range {
+        if h.mark != MARK_COMMITTED || h.seq < st.oldest_seq || h.seq >= st.next_seq {
             return true;
         }
-        if h.seq != seq || h.frame_len() > ring - pos % ring {
+        let here = Cursor { seq: h.seq, pos };
+        let Ok(len) = copy_frame(region, &here, view, &hdr, room, &mut buf) else {
+            return true;
+        };
+        if h.seq != seq {
             return false;
         }
         seq += 1;
-        pos += h.frame_len();
+        pos += len;
     }
     true
 }
@@ -440,9 +448,8 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
                 cur.pos = format::next_lap(cur.pos, ring);
                 continue;
             }
-            let h = read_header(region, cur.pos).filter(|h| {
-                h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room
-            });
+            let h = read_header(region, cur.pos)
+                .filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room);
             if let Some(h) = h {
                 if cur.seq == seq {
                     return Some(cur);
