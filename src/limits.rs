@@ -30,6 +30,9 @@ pub const POOL_NAME_BYTES_MAX: usize = 128;
 
 /// Longest single sleep of a waiting reader before it re-checks the pool and its cancel flag.
 pub const WAIT_SLICE: Duration = Duration::from_millis(500);
+/// How often a waiting tail checks that its pool file is still linked at its path (one `fstat` and
+/// one `stat`): with [`WAIT_SLICE`] it notices a deleted or replaced pool within 750 ms.
+pub const TAIL_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 /// Poll interval of a reader that cannot register as a waiter (read-only mapping).
 pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
 /// Poll interval off Linux, where there is no futex.

@@ -101,7 +101,14 @@ impl PoolInfo {
 
 pub(crate) struct Inner {
     pub(crate) file: PoolFile,
-    writer: Mutex<Writer>,
+    writer: Mutex<WriterSlot>,
+}
+
+/// The handle's writer buffers, and whether it attached as a writer (on its first append).
+#[derive(Default)]
+struct WriterSlot {
+    writer: Writer,
+    attached: bool,
 }
 
 /// A handle on an open pool. Cheap to clone; `Send + Sync`; share it between threads freely.
@@ -129,7 +136,7 @@ impl Pool {
         Pool {
             inner: Arc::new(Inner {
                 file,
-                writer: Mutex::new(Writer::default()),
+                writer: Mutex::new(WriterSlot::default()),
             }),
         }
     }
@@ -273,9 +280,19 @@ impl Pool {
             .writer
             .lock()
             .map_err(|_| Error::new(ErrorKind::Internal, "writer state poisoned"))?;
+        if !w.attached {
+            // From now until the handle closes, `delete` is refused with Busy.
+            self.inner.file.attach()?;
+            w.attached = true;
+        }
         let lock = self.inner.file.lock()?;
+        // A file unlinked behind plasmite's back (rm, or replaced by a rename): acknowledge nothing.
+        if let Err(e) = self.inner.file.check_linked(false) {
+            drop(lock);
+            return Err(e);
+        }
         let flush = durability == Durability::Flush;
-        let r = w.append(region, items, now_unix_ns(), flush, out);
+        let r = w.writer.append(region, items, now_unix_ns(), flush, out);
         drop(lock);
         drop(w);
         region.notify();
