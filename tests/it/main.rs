@@ -8,6 +8,7 @@ mod cli_tty;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
+mod delete_in_use;
 mod durability;
 mod fuzz_corpus;
 mod model;
