@@ -409,10 +409,10 @@ impl Harness {
     /// oldest (which resyncs past what the disk did not keep).
     fn check_unpredictable(&self) {
         let all = read_all(&self.region, None, false).msgs;
-        for (seq, _, tags, data) in all.iter().cloned() {
+        for (seq, _, tags, data) in &all {
             let ok = self
                 .written
-                .get(&seq)
+                .get(seq)
                 .is_some_and(|v| v.contains(&(tags.clone(), data.clone())));
             assert!(
                 ok,
