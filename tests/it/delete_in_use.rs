@@ -174,10 +174,17 @@ fn an_attached_writer_whose_file_is_removed_behind_its_back_appends_nothing() {
     p.append_json(b"1", &[] as &[&str], Durability::Fast)
         .unwrap();
     std::fs::remove_file(t.join("p.plasmite")).unwrap();
+    // `flush` checks before every append; `fast` within WRITER_LINK_CHECK_INTERVAL.
     let e = p
-        .append_json(b"2", &[] as &[&str], Durability::Fast)
+        .append_json(b"2", &[] as &[&str], Durability::Flush)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let mut last = None;
+    assert!(eventually(WAIT, || {
+        last = p.append_json(b"3", &[] as &[&str], Durability::Fast).err();
+        last.is_some()
+    }));
+    assert_eq!(last.map(|e| e.kind()), Some(ErrorKind::NotFound));
     assert!(!t.join("p.plasmite").exists());
 }
 
