@@ -35,8 +35,8 @@ pub const WAIT_SLICE: Duration = Duration::from_millis(500);
 pub const TAIL_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 /// How often an attached writer re-checks, before a `fast` append, that its file still has a link
 /// (one `fstat`: a syscall, like each half of the `flock` pair every append pays, so not on every
-/// one; `flush` appends, which sync anyway, check every time). Only a file removed behind plasmite's back needs it: `delete` is Busy
-/// while a writer is attached.
+/// one; `flush` appends, which sync anyway, check every time). Only a file removed behind
+/// plasmite's back needs it: `delete` is Busy while a writer is attached.
 pub const WRITER_LINK_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// Poll interval of a reader that cannot register as a waiter (read-only mapping).
 pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
