@@ -21,7 +21,8 @@ pub enum Durability {
     /// In the page cache: survives the writing process crashing, not the machine losing power.
     #[default]
     Fast,
-    /// Synced to disk (msync of the written bytes, then of the header): survives an OS crash.
+    /// Synced to disk (msync of the written bytes, then of the header): survives an OS crash or a
+    /// power cut (spec/format.md, Durability).
     Flush,
 }
 
