@@ -347,8 +347,8 @@ pub fn scan_resync(
 /// than one batch holds, or until bytes that hold no verified frame of the live range (no committed
 /// header, a seq at or past `next_seq`, or a checksum that fails): after a power cut those are pages
 /// the disk did not keep, or a header torn at a page boundary, which say nothing against the frame.
-/// What contradicts it is a frame of the live seq range that verifies and carries another seq, or a
-/// chain that passes the head or reaches it with the wrong seq. Each step is checked by checksum, so
+/// What contradicts it is a frame of the live seq range that verifies and carries another seq at the
+/// start of a lap, or a chain that passes the head or reaches it with the wrong seq. Each step is checked by checksum, so
 /// a torn header cannot send the chain onto an unrelated frame.
 fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
     let ring = region.geometry().ring_size;
@@ -377,7 +377,11 @@ fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool
             return true;
         };
         if h.seq != seq {
-            return false;
+            // Only at a lap start is another seq evidence against the frame: that is where the chain
+            // of a cut frame left in a wrap gap meets the frame committed after the gap. Mid-lap, a
+            // power cut can leave whole frames of a batch a crash cut short (their replacements were
+            // never made durable): stale bytes, which say nothing against the frame.
+            return !pos.is_multiple_of(ring);
         }
         seq += 1;
         pos += len;
