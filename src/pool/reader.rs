@@ -315,6 +315,22 @@ pub fn scan_resync(
     min_seq: u64,
     end_seq: u64,
 ) -> Option<Cursor> {
+    // The first frame whose chain holds; but an earlier-seq frame that verifies wins over it: after
+    // a power cut a stale wrap mark of an older page can lead a flushed frame's chain onto a lap start
+    // holding a later seq, and a flushed message must not be skipped.
+    let strict = scan_pass(region, view, pos, min_seq, end_seq, true);
+    let below = strict.map_or(end_seq, |c| c.seq);
+    scan_pass(region, view, pos, min_seq, below, false).or(strict)
+}
+
+fn scan_pass(
+    region: &Region,
+    view: &View,
+    pos: u64,
+    min_seq: u64,
+    end_seq: u64,
+    chained: bool,
+) -> Option<Cursor> {
     let ring = region.geometry().ring_size;
     let st = &view.state;
     let mut p = pos.checked_add(format::FRAME_ALIGN - 1)? & !(format::FRAME_ALIGN - 1);
@@ -332,7 +348,7 @@ pub fn scan_resync(
         if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < end_seq.min(st.next_seq) {
             let cur = Cursor { seq: h.seq, pos: p };
             if let Ok(len) = copy_frame(region, &cur, view, &hdr, room, &mut buf) {
-                if chain_holds(region, view, cur.seq + 1, p + len) {
+                if !chained || chain_holds(region, view, cur.seq + 1, p + len) {
                     return Some(cur);
                 }
             }
