@@ -30,6 +30,14 @@ pub const POOL_NAME_BYTES_MAX: usize = 128;
 
 /// Longest single sleep of a waiting reader before it re-checks the pool and its cancel flag.
 pub const WAIT_SLICE: Duration = Duration::from_millis(500);
+/// How often a waiting tail checks that its pool file is still linked at its path (one `fstat` and
+/// one `stat`): with [`WAIT_SLICE`] it notices a deleted or replaced pool within 750 ms.
+pub const TAIL_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+/// How often an attached writer re-checks, before a `fast` append, that its file still has a link
+/// (one `fstat`: a syscall, like each half of the `flock` pair every append pays, so not on every
+/// one; `flush` appends, which sync anyway, check every time). Only a file removed behind
+/// plasmite's back needs it: `delete` is Busy while a writer is attached.
+pub const WRITER_LINK_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// Poll interval of a reader that cannot register as a waiter (read-only mapping).
 pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
 /// Poll interval off Linux, where there is no futex.

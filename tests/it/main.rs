@@ -17,6 +17,7 @@ mod cookbook;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
+mod delete_in_use;
 mod doors;
 mod durability;
 mod fuzz_corpus;
