@@ -268,3 +268,36 @@ fn an_http_tail_ends_with_a_not_found_error_line_when_its_pool_is_deleted() {
         "{text}"
     );
 }
+
+#[test]
+fn an_http_delete_is_not_refused_because_a_tail_is_open_on_a_pool_appended_over_http() {
+    let t = TempDir::new("del-http-delete");
+    drop(make_pool(t.path(), "p", None));
+    let s = serve(t.path(), |_| {});
+    // The server's cached handle appends (and attaches as a writer).
+    let r = crate::support::request(
+        s.addr(),
+        "POST",
+        "/v0/pools/p/append",
+        None,
+        Some(r#"{"data":1}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut c = HttpConn::open(s.addr());
+    c.send(&crate::support::raw_request(
+        "GET",
+        "/v0/pools/p/tail?timeout_ms=60000",
+        None,
+        None,
+    ));
+    assert!(eventually(WAIT, || s.tails() == 1));
+    let head = c.read_response_head_only();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let r = crate::support::request(s.addr(), "DELETE", "/v0/pools/p", None, None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!t.path().join("p.plasmite").exists());
+    let body = c.read_chunks(16);
+    let text = String::from_utf8_lossy(&body);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.contains("\"NotFound\""), "{text}");
+}
