@@ -322,7 +322,7 @@ class Tail {
       this.#onAbort = () => this.#abort(signal.reason)
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
-    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags) }
+    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags), batch }
     this.#n = call(() => pool.tail(args, (text) => this.#onBatch(text)))
   }
 

@@ -242,12 +242,29 @@ impl RemotePool {
         let remote = Remote::new(&self.url, &self.opts)?;
         Ok(Box::new(RemoteTail {
             follow: Follow::new(remote, since),
+            url: self.url.clone(),
+            opts: self.opts.clone(),
+            exact: args.batch == Some(1.0),
         }))
     }
 }
 
 struct RemoteTail {
     follow: Follow,
+    url: String,
+    opts: Options,
+    /// Reads nothing ahead (`batch: 1`): after each message the stream (whose socket holds what the
+    /// server already sent) is dropped, and the next read asks again from the next seq, so messages
+    /// evicted meanwhile are reported lost, as a local tail reports them.
+    exact: bool,
+}
+
+impl RemoteTail {
+    fn restart(&mut self) -> Result<()> {
+        let remote = Remote::new(&self.url, &self.opts)?;
+        self.follow = Follow::new(remote, self.follow.resume_seq());
+        Ok(())
+    }
 }
 
 impl Source for RemoteTail {
@@ -266,6 +283,9 @@ impl Source for RemoteTail {
         let deadline = until.map_or(slice, |u| u.min(slice));
         match self.follow.next(Some(deadline))? {
             Some(Event::Message(m)) => {
+                if self.exact {
+                    self.restart()?;
+                }
                 if has_tags(|| m.tags.iter().map(String::as_str), tags) {
                     m.write_json(out);
                     Ok(Step::Wrote)
