@@ -98,11 +98,9 @@ impl NativeClient {
                 };
                 PoolImpl::local(pool, &r)
             }
-            Backend::Remote(_) if read_only => {
-                return Err(usage(
-                    "a remote pool handle cannot be read-only: serve the pools with --access read-only",
-                ))
-            }
+            Backend::Remote(_) if read_only => return Err(usage(
+                "a remote pool handle cannot be read-only: serve the pools with --access read-only",
+            )),
             Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&r))?),
         };
         Ok(NativePool::new(inner))
@@ -119,9 +117,7 @@ impl NativeClient {
         let size = lift(js_u64(size_bytes, "size"))?;
         let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
-            Backend::Local(c) => {
-                PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r)
-            }
+            Backend::Local(c) => PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r),
             Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&r, size))?),
         };
         Ok(NativePool::new(inner))
