@@ -19,5 +19,7 @@ pub use message::{write_envelope, write_json_string, JsonText, Message, MessageR
 pub use pool::{now_unix_ns, Durability, Pool, PoolInfo, Receipt};
 pub use poolref::{check_name, PoolRef, POOL_EXTENSION};
 pub use remote::{is_url, RemoteClient, RemoteOptions};
-pub use tail::{Canceller, Tail, TailEnd, TailEvent, TailEventRef, TailOptions, TailStart};
+pub use tail::{
+    Canceller, GapPolicy, Tail, TailEnd, TailEvent, TailEventRef, TailOptions, TailStart,
+};
 pub use tail_any::{EventRef, MessageView, PoolTail, Tags, TailCanceller};

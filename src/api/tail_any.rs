@@ -10,7 +10,7 @@
 
 use super::handle::PoolHandle;
 use super::message::{Message, MessageRef};
-use super::tail::{Canceller, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
+use super::tail::{Canceller, GapPolicy, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
 use crate::remote::{Event, Follow};
@@ -280,7 +280,7 @@ impl RemoteTail {
         let d = Arc::clone(&deadline);
         std::thread::Builder::new()
             .name("plasmite-follow".into())
-            .spawn(move || run_follower(follow, &d, &tx))
+            .spawn(move || run_follower(follow, opts.gap_policy, &d, &tx))
             .map_err(|e| Error::io("cannot start the follower thread", e))?;
         Ok(RemoteTail {
             rx,
@@ -357,11 +357,22 @@ fn stopped() -> Error {
 }
 
 /// The follower thread: events until the deadline (which the consumer may push back), an error,
-/// or the consumer going away.
-fn run_follower(mut f: Follow, deadline: &Mutex<Option<Instant>>, tx: &SyncSender<Msg>) {
+/// or the consumer going away. Under [`GapPolicy::Error`] a drop line ends it with a `RetentionGap`
+/// (the server's drop line names the seq after the gap, so the first missing one is that minus
+/// `lost`), before any later message is handed over.
+fn run_follower(
+    mut f: Follow,
+    policy: GapPolicy,
+    deadline: &Mutex<Option<Instant>>,
+    tx: &SyncSender<Msg>,
+) {
     loop {
         let d = *deadline.lock().unwrap_or_else(|p| p.into_inner());
         let msg = match f.next(d) {
+            Ok(Some(Event::Drop { lost })) if policy == GapPolicy::Error => {
+                let first = f.resume_seq().unwrap_or(0).saturating_sub(lost);
+                Msg::End(Err(Error::retention_gap(first, lost)))
+            }
             Ok(Some(ev)) => Msg::Event(ev),
             Ok(None) => {
                 let now = *deadline.lock().unwrap_or_else(|p| p.into_inner());

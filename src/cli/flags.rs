@@ -9,7 +9,7 @@
 //! `default` is one of the `choices`.
 
 use crate::cli::args::types::{
-    Access, Color, Durability, ErrorPolicy, InputFormat, OutputFormat, SERVE_BIND_DEFAULT,
+    Access, Color, Durability, ErrorPolicy, GapMode, InputFormat, OutputFormat, SERVE_BIND_DEFAULT,
 };
 use crate::cli::commands::CommandId::{self, *};
 
@@ -43,6 +43,7 @@ pub enum FlagId {
     DataOnly,
     Replay,
     QuietDrops,
+    OnGap,
     NoFollow,
     Size,
     All,
@@ -370,6 +371,15 @@ pub static FLAGS: &[FlagSpec] = &[
         "Do not report messages overwritten before they were read",
         &[Peek],
     ),
+    FlagSpec::valued(
+        FlagId::OnGap,
+        "on-gap",
+        "POLICY",
+        "When messages were overwritten before they were read: continue, or error (exit 9)",
+        &[Peek],
+    )
+    .choices(GapMode::NAMES)
+    .default("continue"),
     // remote client options (poke, peek, get)
     FlagSpec::valued(
         FlagId::TokenFile,

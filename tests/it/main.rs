@@ -16,6 +16,7 @@ mod crash_campaign;
 mod doors;
 mod durability;
 mod fuzz_corpus;
+mod gap;
 mod layers;
 mod model;
 mod multiproc;

@@ -85,6 +85,11 @@ named_enum! {
 }
 
 named_enum! {
+    /// `peek --on-gap`: what to do when messages were evicted before they were read.
+    GapMode { Continue = "continue", Error = "error" }
+}
+
+named_enum! {
     /// `poke --durability`: whether each append is flushed to disk before returning.
     Durability { Fast = "fast", Flush = "flush" }
 }
@@ -231,6 +236,8 @@ pub struct PeekArgs {
     pub replay: Option<f64>,
     /// `--quiet-drops`: do not report dropped (overwritten) messages.
     pub quiet_drops: bool,
+    /// `--on-gap`, default [`GapMode::Continue`].
+    pub on_gap: GapMode,
     /// `--create`: create the pool if missing.
     pub create: bool,
     /// `--token-file`, `--tls-ca`.

@@ -5,8 +5,11 @@
 
 use super::open_handle;
 use super::remote::{is_remote, refuse};
-use crate::api::{EventRef, MessageView, PoolHandle, TailCanceller, TailOptions, TailStart};
+use crate::api::{
+    EventRef, GapPolicy, MessageView, PoolHandle, TailCanceller, TailOptions, TailStart,
+};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
+use crate::cli::args::types::GapMode;
 use crate::cli::args::{Color, PeekArgs};
 use crate::cli::output::Out;
 use crate::cli::units::Since;
@@ -60,6 +63,10 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         start,
         interrupt: Some(interrupt),
         deadline: timeout.map(|t| Instant::now() + t),
+        gap_policy: match a.on_gap {
+            GapMode::Continue => GapPolicy::Continue,
+            GapMode::Error => GapPolicy::Error,
+        },
         ..Default::default()
     })?;
     if a.no_follow {
@@ -226,7 +233,11 @@ impl Run<'_> {
                 self.ctx.diag.error(&e);
                 return Ok(Flow::Next);
             }
-            Err(e) => return Err(Failure::Error(e)),
+            Err(e) => {
+                // What was printed before (e.g. before a gap) is handed on before the error.
+                self.out.flush()?;
+                return Err(Failure::Error(e));
+            }
         };
         if !self.a.tags.iter().all(|t| m.tags().any(|x| x == t)) {
             return Ok(Flow::Next);
