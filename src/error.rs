@@ -95,12 +95,14 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
-    message: String,
+    /// Boxed (not a `String`): 8 bytes fewer keep `Result<T, Error>` small.
+    message: Box<str>,
     hint: Option<String>,
     path: Option<PathBuf>,
     seq: Option<u64>,
     offset: Option<u64>,
-    lost: Option<u64>,
+    /// How many messages a `RetentionGap` lost; 0 = none (a gap loses at least one).
+    lost: u64,
     source: Option<io::Error>,
 }
 
@@ -112,12 +114,12 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             hint: None,
             path: None,
             seq: None,
             offset: None,
-            lost: None,
+            lost: 0,
             source: None,
         }
     }
@@ -187,7 +189,7 @@ impl Error {
 
     /// Adds how many messages were lost (a `RetentionGap`).
     pub fn with_lost(mut self, lost: u64) -> Error {
-        self.lost = Some(lost);
+        self.lost = lost;
         self
     }
 
@@ -217,7 +219,7 @@ impl Error {
     }
     /// How many messages were lost, if known (a `RetentionGap`).
     pub fn lost(&self) -> Option<u64> {
-        self.lost
+        (self.lost > 0).then_some(self.lost)
     }
 
     /// The error envelope body shared by the CLI and the HTTP server:
@@ -225,7 +227,7 @@ impl Error {
     pub fn to_json(&self) -> serde_json::Value {
         let mut inner = serde_json::Map::new();
         inner.insert("kind".into(), self.kind.as_str().into());
-        inner.insert("message".into(), self.message.clone().into());
+        inner.insert("message".into(), (*self.message).into());
         if let Some(h) = &self.hint {
             inner.insert("hint".into(), h.clone().into());
         }
@@ -238,7 +240,7 @@ impl Error {
         if let Some(o) = self.offset {
             inner.insert("offset".into(), o.into());
         }
-        if let Some(n) = self.lost {
+        if let Some(n) = self.lost() {
             inner.insert("lost".into(), n.into());
         }
         let mut outer = serde_json::Map::new();
