@@ -153,6 +153,22 @@ impl PoolTail {
         Ok(())
     }
 
+    /// The seq a local tail reads next; `None` for a remote one.
+    pub fn next_seq(&self) -> Option<u64> {
+        match &self.door {
+            Door::Local(t) => Some(t.next_seq()),
+            Door::Remote(_) => None,
+        }
+    }
+
+    /// A gap known at the start of a local tail: (first missing seq, how many).
+    pub fn start_gap(&self) -> Option<(u64, u64)> {
+        match &self.door {
+            Door::Local(t) => t.start_gap(),
+            Door::Remote(_) => None,
+        }
+    }
+
     /// A handle that cancels this tail from another thread.
     pub fn canceller(&self) -> TailCanceller {
         match &self.door {

@@ -44,6 +44,7 @@ pub enum FlagId {
     Replay,
     QuietDrops,
     OnGap,
+    Cursor,
     NoFollow,
     Size,
     All,
@@ -181,13 +182,37 @@ impl FlagSpec {
 
 /// Every command (help works everywhere).
 const EVERYWHERE: &[CommandId] = &[
-    Root, Poke, Peek, Get, Pool, PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor, Serve,
-    ServeInit, ServeCheck, Completion, Version, Help,
+    Root,
+    Poke,
+    Peek,
+    Get,
+    Pool,
+    PoolCreate,
+    PoolList,
+    PoolInfo,
+    PoolDelete,
+    PoolCursors,
+    PoolCursorDelete,
+    Doctor,
+    Serve,
+    ServeInit,
+    ServeCheck,
+    Completion,
+    Version,
+    Help,
 ];
 const CLIENT: &[CommandId] = &[Poke, Peek, Get];
 const PRINTING: &[CommandId] = &[Peek, Get];
 /// The management commands: a human format on a terminal, JSON otherwise.
-const REPORTING: &[CommandId] = &[PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor];
+const REPORTING: &[CommandId] = &[
+    PoolCreate,
+    PoolList,
+    PoolInfo,
+    PoolDelete,
+    PoolCursors,
+    PoolCursorDelete,
+    Doctor,
+];
 const SERVING: &[CommandId] = &[Serve, ServeCheck];
 
 /// The table. Order is the order flags are listed in help.
@@ -380,6 +405,13 @@ pub static FLAGS: &[FlagSpec] = &[
     )
     .choices(GapMode::NAMES)
     .default("continue"),
+    FlagSpec::valued(
+        FlagId::Cursor,
+        "cursor",
+        "NAME",
+        "Resume after this durable cursor's position and commit to it (local pools)",
+        &[Peek],
+    ),
     // remote client options (poke, peek, get)
     FlagSpec::valued(
         FlagId::TokenFile,

@@ -13,6 +13,7 @@ mod conformance;
 mod corruption;
 mod corruption_campaign;
 mod crash_campaign;
+mod cursors;
 mod doors;
 mod durability;
 mod fuzz_corpus;

@@ -30,6 +30,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         replay: None,
         quiet_drops: false,
         on_gap: GapMode::Continue,
+        cursor: None,
         create: false,
         remote: RemoteOpts::default(),
     };
@@ -60,6 +61,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
             FlagId::Replay => out.replay = Some(lex.ratio(flag, REPLAY_SPEED_MAX)?),
             FlagId::QuietDrops => out.quiet_drops = true,
             FlagId::OnGap => out.on_gap = lex.choice(flag, GapMode::from_name)?,
+            FlagId::Cursor => out.cursor = Some(lex.string(flag)?),
             FlagId::Create => out.create = true,
             FlagId::TokenFile => out.remote.token_file = Some(lex.path(flag)?),
             FlagId::TlsCa => out.remote.tls_ca = Some(lex.path(flag)?),
@@ -130,6 +132,15 @@ mod tests {
     }
 
     #[test]
+    fn cursor_takes_a_name() {
+        assert_eq!(
+            peek(&["chat", "--cursor", "billing"]).and_then(|p| p.cursor),
+            Some("billing".to_owned())
+        );
+        assert!(peek(&["chat", "--cursor"]).is_none());
+    }
+
+    #[test]
     fn on_gap_takes_continue_or_error() {
         assert_eq!(peek(&["chat"]).map(|p| p.on_gap), Some(GapMode::Continue));
         assert_eq!(
@@ -159,6 +170,7 @@ mod tests {
                 replay: None,
                 quiet_drops: false,
                 on_gap: GapMode::Continue,
+                cursor: None,
                 create: false,
                 remote: RemoteOpts::default(),
             })

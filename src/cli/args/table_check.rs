@@ -19,7 +19,11 @@ fn frame(cmd: CommandId) -> (Vec<&'static str>, Vec<&'static str>) {
         CommandId::Root => vec!["version"],
         CommandId::Poke | CommandId::Peek | CommandId::Doctor => vec!["chat"],
         CommandId::Get => vec!["chat", "1"],
-        CommandId::PoolCreate | CommandId::PoolInfo | CommandId::PoolDelete => vec!["chat"],
+        CommandId::PoolCreate
+        | CommandId::PoolInfo
+        | CommandId::PoolDelete
+        | CommandId::PoolCursors => vec!["chat"],
+        CommandId::PoolCursorDelete => vec!["chat", "c"],
         CommandId::Completion => vec!["bash"],
         _ => vec![],
     };

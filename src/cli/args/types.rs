@@ -139,6 +139,10 @@ pub enum Command {
     PoolInfo(PoolInfoArgs),
     /// `pool delete NAME...`.
     PoolDelete(PoolDeleteArgs),
+    /// `pool cursors NAME`.
+    PoolCursors(PoolInfoArgs),
+    /// `pool cursor-delete NAME CURSOR`.
+    PoolCursorDelete(PoolCursorDeleteArgs),
     /// `doctor POOL` / `doctor --all`.
     Doctor(DoctorArgs),
     /// `completion SHELL`.
@@ -238,6 +242,8 @@ pub struct PeekArgs {
     pub quiet_drops: bool,
     /// `--on-gap`, default [`GapMode::Continue`].
     pub on_gap: GapMode,
+    /// `--cursor NAME`: resume after, and commit to, this durable named cursor.
+    pub cursor: Option<String>,
     /// `--create`: create the pool if missing.
     pub create: bool,
     /// `--token-file`, `--tls-ca`.
@@ -282,6 +288,17 @@ pub struct PoolListArgs {
 pub struct PoolInfoArgs {
     /// Pool name or path.
     pub name: String,
+    /// `--format`; `None` lets the caller choose.
+    pub format: Option<OutputFormat>,
+}
+
+/// `pool cursor-delete NAME CURSOR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolCursorDeleteArgs {
+    /// Pool name or path.
+    pub name: String,
+    /// The cursor's name.
+    pub cursor: String,
     /// `--format`; `None` lets the caller choose.
     pub format: Option<OutputFormat>,
 }
