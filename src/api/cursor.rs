@@ -332,7 +332,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("plasmite-cursor-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("c.json");
-        let fits = format!("{{\"seq\":1,\"pool_created_ns\":2}}");
+        let fits = "{\"seq\":1,\"pool_created_ns\":2}".to_string();
         let pad = limits::CURSOR_FILE_BYTES_MAX as usize - fits.len();
         std::fs::write(&f, format!("{fits}{}", " ".repeat(pad))).unwrap();
         assert_eq!(read_state(&f).ok().flatten(), Some((1, 2)));

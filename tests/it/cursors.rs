@@ -282,7 +282,7 @@ fn a_cursor_consumer_killed_100_times_never_skips_and_repeats_only_after_its_com
                 p.append_json(format!("{{\"n\":{n}}}").as_bytes(), NONE, Durability::Fast)
                     .unwrap();
                 n += 1;
-                if n % 16 == 0 {
+                if n.is_multiple_of(16) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }
