@@ -315,7 +315,14 @@ mod tests {
         let pool: Vec<_> = subcommands("pool").map(|c| c.path).collect();
         assert_eq!(
             pool,
-            ["pool create", "pool list", "pool info", "pool delete"]
+            [
+                "pool create",
+                "pool list",
+                "pool info",
+                "pool delete",
+                "pool cursors",
+                "pool cursor-delete"
+            ]
         );
         let serve: Vec<_> = subcommands("serve").map(|c| c.path).collect();
         assert_eq!(serve, ["serve init", "serve check"]);
