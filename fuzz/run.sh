@@ -13,7 +13,7 @@ secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(frame header model ingest json filter http)
+    targets=(frame header model ingest json filter http mcp)
 fi
 cargo fuzz build -s none
 for t in "${targets[@]}"; do

@@ -76,6 +76,8 @@ pub mod json;
 #[doc(hidden)]
 pub mod limits;
 #[doc(hidden)]
+pub mod mcp;
+#[doc(hidden)]
 pub mod pool;
 #[doc(hidden)]
 pub mod proto;

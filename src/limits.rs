@@ -30,6 +30,14 @@ pub const POOL_NAME_BYTES_MAX: usize = 128;
 
 /// Longest single sleep of a waiting reader before it re-checks the pool and its cancel flag.
 pub const WAIT_SLICE: Duration = Duration::from_millis(500);
+/// How often a waiting tail checks that its pool file is still linked at its path (one `fstat` and
+/// one `stat`): with [`WAIT_SLICE`] it notices a deleted or replaced pool within 750 ms.
+pub const TAIL_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+/// How often an attached writer re-checks, before a `fast` append, that its file still has a link
+/// (one `fstat`: a syscall, like each half of the `flock` pair every append pays, so not on every
+/// one; `flush` appends, which sync anyway, check every time). Only a file removed behind
+/// plasmite's back needs it: `delete` is Busy while a writer is attached.
+pub const WRITER_LINK_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// Poll interval of a reader that cannot register as a waiter (read-only mapping).
 pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
 /// Poll interval off Linux, where there is no futex.
@@ -231,3 +239,33 @@ const _: () = assert!(
         <= STDOUT_CLOSED_NOTICE_MAX.as_millis()
 );
 const _: () = assert!(REMOTE_TAIL_QUEUE_EVENTS >= 1);
+
+// ---- MCP (`plasmite mcp`, `POST /mcp`) ----
+//
+// `spec/mcp.md` quotes every value below.
+
+/// Largest JSON-RPC message accepted, in bytes (one stdio line or one HTTP body; the HTTP body limit
+/// applies too). Room for a `MESSAGE_DATA_BYTES_MAX` message with escaping.
+pub const MCP_MESSAGE_BYTES_MAX: usize = 40 * 1024 * 1024;
+/// Most messages one `read` tool call returns.
+pub const MCP_READ_MESSAGES_MAX: u64 = 1000;
+/// Messages a `read` without `since_seq` or `last` starts with (the last N).
+pub const MCP_READ_MESSAGES_DEFAULT: u64 = 20;
+/// Most bytes of message data one `read` returns (it stops early with `more: true`; at least one
+/// message is always returned).
+pub const MCP_READ_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Longest `wait`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_MAX: u64 = 300_000;
+/// `wait` without `timeout_ms`, in milliseconds.
+pub const MCP_WAIT_TIMEOUT_MS_DEFAULT: u64 = 30_000;
+/// Most `wait` calls blocked at once per stdio session (more are a `Busy` tool error).
+pub const MCP_WAITS_MAX: usize = 16;
+/// Newest messages shown by a pool resource (`plasmite://pool/NAME`).
+pub const MCP_RESOURCE_MESSAGES: u64 = 20;
+
+/// `tap`: bytes of one output line held before a piece of it is stored (`"partial":true`) without
+/// waiting for its newline; bounds tap's memory per stream whatever the child prints. A pool whose
+/// messages are smaller splits lines further.
+pub const TAP_LINE_BYTES_MAX: usize = 1024 * 1024;
+/// `tap`: bytes read from the child's stdout or stderr per read.
+pub const TAP_READ_BYTES: usize = 64 * 1024;

@@ -77,12 +77,22 @@ export interface TailOptions {
   signal?: AbortSignal
   /** Called when writers lapped this reader and `n` messages were lost. */
   onLost?: (n: number) => void
+  /**
+   * Most messages read per hand-off to JavaScript (1 to 4096, default 4096). A batch is read ahead
+   * of the loop; `1` reads nothing ahead, so a reader that pauses sees exactly what was lost meanwhile.
+   */
+  batch?: number
 }
+
+/** Why a tail ended. */
+export type TailEnd = 'max' | 'timeout' | 'cancelled' | 'error'
 
 /** A running tail: an async iterator of messages in seq order. */
 export declare class Tail<T = Json> implements AsyncIterableIterator<Message<T>> {
   /** Messages lost so far because writers overwrote them before this tail read them. */
   readonly lost: number
+  /** Why the tail ended; `null` while it runs. */
+  readonly end: TailEnd | null
   [Symbol.asyncIterator](): Tail<T>
   next(): Promise<IteratorResult<Message<T>, undefined>>
   return(): Promise<IteratorResult<Message<T>, undefined>>
@@ -104,6 +114,14 @@ export declare class Pool {
   close(): void
 }
 
+/** A string follows the CLI rule (`scheme://` a URI, a `/` a path, `NAME.plasmite` the name); an object says which. */
+export type PoolRef = string | { name: string } | { path: string } | { uri: string }
+
+export interface OpenOptions {
+  /** A handle that never writes (appends fail with `Permission`); local pools only. */
+  readOnly?: boolean
+}
+
 export interface ClientOptions {
   /** Bearer token of a remote server. */
   token?: string
@@ -117,10 +135,10 @@ export interface ClientOptions {
  */
 export declare class Client {
   constructor(dirOrUrl?: string, options?: ClientOptions)
-  createPool(ref: string, sizeBytes?: number): Pool
-  openPool(ref: string): Pool
-  pool(ref: string, sizeBytes?: number): Pool
+  createPool(ref: PoolRef, sizeBytes?: number): Pool
+  openPool(ref: PoolRef, options?: OpenOptions): Pool
+  pool(ref: PoolRef, sizeBytes?: number): Pool
   listPools(): PoolInfo[]
-  poolInfo(ref: string): PoolInfo
-  deletePool(ref: string): void
+  poolInfo(ref: PoolRef): PoolInfo
+  deletePool(ref: PoolRef): void
 }

@@ -130,6 +130,22 @@ function committed(receipt, tags, raw) {
   return new Message(Number(receipt.slice(0, sp)), receipt.slice(sp + 1), tags, undefined, raw)
 }
 
+/**
+ * A pool ref as the native side takes it: `[text, kind]`. A string follows the CLI rule (kind
+ * `null`); `{name}`, `{path}` or `{uri}` says which it is (a name is then checked as a name, even with
+ * a `/` in it).
+ */
+function refOf(ref) {
+  if (typeof ref === 'string') return [ref, null]
+  if (ref !== null && typeof ref === 'object') {
+    const keys = Object.keys(ref)
+    if (keys.length === 1 && ['name', 'path', 'uri'].includes(keys[0]) && typeof ref[keys[0]] === 'string') {
+      return [ref[keys[0]], keys[0]]
+    }
+  }
+  throw new PlasmiteError(ErrorKind.Usage, `a pool ref is a string, {name}, {path} or {uri}; got ${JSON.stringify(ref)}`)
+}
+
 /** An open pool, local or remote: the same methods either way. */
 class Pool {
   #n
@@ -276,6 +292,8 @@ class Tail {
   #buf = []
   #i = 0
   #lost = 0
+  #end = null
+  #batch = TAIL_BATCH
   #ended = false
   #error = null
   #filling = null
@@ -285,25 +303,40 @@ class Tail {
   #onLost
 
   constructor(pool, options) {
-    const { sinceSeq, max, timeoutMs, tags, signal, onLost } = options
+    const { sinceSeq, max, timeoutMs, tags, signal, onLost, batch } = options
+    if (batch !== undefined) {
+      if (!Number.isInteger(batch) || batch < 1 || batch > TAIL_BATCH) {
+        throw new PlasmiteError(ErrorKind.Usage, `batch must be an integer from 1 to ${TAIL_BATCH}, got ${batch}`)
+      }
+      this.#batch = batch
+    }
     this.#signal = signal
     this.#onLost = onLost
     if (signal !== undefined && signal !== null) {
       if (signal.aborted) {
         this.#ended = true
+        this.#end = 'cancelled'
         this.#error = signal.reason
         return
       }
       this.#onAbort = () => this.#abort(signal.reason)
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
-    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags) }
+    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags), batch }
     this.#n = call(() => pool.tail(args, (text) => this.#onBatch(text)))
   }
 
   /** Messages lost so far because writers overwrote them before this tail read them. */
   get lost() {
     return this.#lost
+  }
+
+  /**
+   * Why the tail ended: `null` while it runs, then `'max'`, `'timeout'`, `'cancelled'` (`break`,
+   * `cancel()`, the signal) or `'error'` (the iteration threw).
+   */
+  get end() {
+    return this.#end
   }
 
   [Symbol.asyncIterator]() {
@@ -343,9 +376,10 @@ class Tail {
     return new Promise((resolve) => {
       this.#wake = resolve
       try {
-        this.#n.pull(TAIL_BATCH)
+        this.#n.pull(this.#batch)
       } catch (e) {
         this.#error = convert(e)
+        this.#end = 'error'
         this.#finish()
       }
     })
@@ -374,11 +408,17 @@ class Tail {
       }
       this.#buf = out
       this.#i = 0
-      if (b.error !== null) this.#error = fromEnvelope(b.error.error)
+      if (b.error !== null) {
+        this.#error = fromEnvelope(b.error.error)
+        this.#end = 'error'
+      } else if (b.end !== null) {
+        this.#end = b.end
+      }
       if (b.end !== null || b.error !== null) this.#finish()
     } catch (e) {
       // An onLost callback that threw: the iteration ends with its error (never an uncaught one here).
       this.#error = e
+      this.#end = 'error'
       this.#finish()
     }
     this.#settle()
@@ -394,6 +434,7 @@ class Tail {
   #finish() {
     if (this.#ended) return
     this.#ended = true
+    this.#end ??= 'cancelled'
     if (this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort)
     if (this.#n !== null) {
       const n = this.#n
@@ -414,19 +455,30 @@ class Client {
     this.#n = call(() => new native.NativeClient(dir ?? null, options.token ?? null, options.tlsCa ?? null))
   }
 
-  /** Creates a pool (`AlreadyExists` if there is one). Refs: a name, a path (with a `/`), or a URI. */
+  /**
+   * Creates a pool (`AlreadyExists` if there is one). Refs: a string (a name, a path if it has a
+   * `/`, or a URI), or `{name}`, `{path}`, `{uri}`.
+   */
   createPool(ref, sizeBytes = DEFAULT_POOL_SIZE) {
-    return new Pool(call(() => this.#n.createPool(ref, sizeBytes)))
+    const [text, kind] = refOf(ref)
+    return new Pool(call(() => this.#n.createPool(text, kind, sizeBytes)))
   }
 
-  /** Opens an existing pool (`NotFound` when missing). */
-  openPool(ref) {
-    return new Pool(call(() => this.#n.openPool(ref)))
+  /**
+   * Opens an existing pool (`NotFound` when missing). `{readOnly: true}`: a handle that never writes
+   * (its appends fail with `Permission`); local pools only.
+   */
+  openPool(ref, options = {}) {
+    const readOnly = options.readOnly ?? false
+    if (typeof readOnly !== 'boolean') throw new PlasmiteError(ErrorKind.Usage, 'readOnly must be a boolean')
+    const [text, kind] = refOf(ref)
+    return new Pool(call(() => this.#n.openPool(text, kind, readOnly)))
   }
 
   /** Opens a pool, creating it with `sizeBytes` when missing. */
   pool(ref, sizeBytes = DEFAULT_POOL_SIZE) {
-    return new Pool(call(() => this.#n.pool(ref, sizeBytes)))
+    const [text, kind] = refOf(ref)
+    return new Pool(call(() => this.#n.pool(text, kind, sizeBytes)))
   }
 
   /** Every pool, sorted by name; an unreadable one has `error` (a PlasmiteError). */
@@ -436,12 +488,14 @@ class Client {
 
   /** Metadata and bounds of a pool. */
   poolInfo(ref) {
-    return infoOf(JSON.parse(call(() => this.#n.poolInfo(ref))))
+    const [text, kind] = refOf(ref)
+    return infoOf(JSON.parse(call(() => this.#n.poolInfo(text, kind))))
   }
 
   /** Deletes a pool (`Busy` while a writer holds it, `NotFound` when missing). */
   deletePool(ref) {
-    call(() => this.#n.deletePool(ref))
+    const [text, kind] = refOf(ref)
+    call(() => this.#n.deletePool(text, kind))
   }
 }
 

@@ -13,7 +13,7 @@ use crate::pool::writer::{self, AppendError, Committed, Item, Writer};
 use crate::pool::PoolFile;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How far an append is made durable before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,7 +21,8 @@ pub enum Durability {
     /// In the page cache: survives the writing process crashing, not the machine losing power.
     #[default]
     Fast,
-    /// Synced to disk (msync of the written bytes, then of the header): survives an OS crash.
+    /// Synced to disk (msync of the written bytes, then of the header): survives an OS crash or a
+    /// power cut (spec/format.md, Durability).
     Flush,
 }
 
@@ -101,7 +102,25 @@ impl PoolInfo {
 
 pub(crate) struct Inner {
     pub(crate) file: PoolFile,
-    writer: Mutex<Writer>,
+    writer: Mutex<WriterSlot>,
+}
+
+/// The handle's writer buffers, whether it attached as a writer (on its first append), and when it
+/// last checked that its file still has a link.
+#[derive(Default)]
+struct WriterSlot {
+    writer: Writer,
+    attached: bool,
+    link_checked: Option<Instant>,
+}
+
+/// Whether an append must check the file's link count first: always for `flush`, else when
+/// [`crate::limits::WRITER_LINK_CHECK_INTERVAL`] has passed since the last check.
+fn link_check_due(last: Option<Instant>, now: Instant, flush: bool) -> bool {
+    flush
+        || last.is_none_or(|t| {
+            now.saturating_duration_since(t) >= crate::limits::WRITER_LINK_CHECK_INTERVAL
+        })
 }
 
 /// A handle on an open pool. Cheap to clone; `Send + Sync`; share it between threads freely.
@@ -129,7 +148,7 @@ impl Pool {
         Pool {
             inner: Arc::new(Inner {
                 file,
-                writer: Mutex::new(Writer::default()),
+                writer: Mutex::new(WriterSlot::default()),
             }),
         }
     }
@@ -273,9 +292,25 @@ impl Pool {
             .writer
             .lock()
             .map_err(|_| Error::new(ErrorKind::Internal, "writer state poisoned"))?;
+        if !w.attached {
+            // From now until the handle closes, `delete` is refused with Busy.
+            self.inner.file.attach()?;
+            w.attached = true;
+        }
         let lock = self.inner.file.lock()?;
         let flush = durability == Durability::Flush;
-        let r = w.append(region, items, now_unix_ns(), flush, out);
+        let now = Instant::now();
+        if link_check_due(w.link_checked, now, flush) {
+            // A file unlinked behind plasmite's back (rm, or replaced by a rename): acknowledge
+            // nothing. (The attach above already checked the path; within the interval a `fast`
+            // append may still land in a file removed that way.)
+            w.link_checked = Some(now);
+            if let Err(e) = self.inner.file.check_linked(false) {
+                drop(lock);
+                return Err(e);
+            }
+        }
+        let r = w.writer.append(region, items, now_unix_ns(), flush, out);
         drop(lock);
         drop(w);
         region.notify();
@@ -383,5 +418,25 @@ pub(crate) fn read_error(e: ReadError) -> Error {
                 .with_hint("run 'plasmite doctor' on the pool")
         }
         ReadError::State(s) => state_error(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fast_append_checks_the_link_once_the_interval_has_passed_and_flush_always() {
+        let t0 = Instant::now();
+        let i = crate::limits::WRITER_LINK_CHECK_INTERVAL;
+        assert!(link_check_due(None, t0, false), "the first append checks");
+        assert!(!link_check_due(Some(t0), t0, false));
+        let just_before = t0 + i - std::time::Duration::from_nanos(1);
+        assert!(!link_check_due(Some(t0), just_before, false));
+        assert!(link_check_due(Some(t0), t0 + i, false));
+        assert!(
+            link_check_due(Some(t0), t0, true),
+            "flush checks every time"
+        );
     }
 }

@@ -5,7 +5,10 @@
 //! falls behind, and if writers lap it, it reports how many messages it lost and carries on from the
 //! oldest ([`GapPolicy::Continue`]), or ends with a `RetentionGap` error naming the first missing seq
 //! before delivering anything after the gap ([`GapPolicy::Error`]). Gaps are seen on the raw frames,
-//! before any filter a caller applies. Once cancellation is observed, nothing more is delivered.
+//! before any filter a caller applies. Once cancellation is observed, nothing more is delivered. A
+//! tail waiting for messages checks every `TAIL_FILE_CHECK_INTERVAL` that its pool file is still
+//! linked at its path; when it was deleted or replaced, the tail yields one `NotFound` error naming
+//! the path and ends.
 
 use super::message::{Message, MessageRef};
 use super::pool::{read_error, state_error, Pool};
@@ -130,6 +133,15 @@ pub struct Tail {
     /// Messages below this seq are skipped (a `Since` beyond the current newest).
     min_seq: u64,
     ended: Option<TailEnd>,
+    /// When the pool file was last seen linked at its path (checked while waiting).
+    file_checked: Instant,
+    /// The pool file was deleted or replaced: the error was yielded, nothing more comes.
+    gone: bool,
+}
+
+/// Whether a waiting tail is due to check its file again.
+fn file_check_due(last: Instant, now: Instant) -> bool {
+    now.saturating_duration_since(last) >= crate::limits::TAIL_FILE_CHECK_INTERVAL
 }
 
 impl Tail {
@@ -176,6 +188,8 @@ impl Tail {
                 _ => 0,
             },
             ended: None,
+            file_checked: Instant::now(),
+            gone: false,
         })
     }
 
@@ -238,7 +252,7 @@ impl Tail {
     fn advance(&mut self, block: bool) -> Option<Result<Option<u64>>> {
         let region = self.pool.inner.file.region();
         loop {
-            if self.ended.is_some() {
+            if self.ended.is_some() || self.gone {
                 return None;
             }
             if self.cancelled() {
@@ -283,6 +297,15 @@ impl Tail {
             }
             if !block {
                 return None;
+            }
+            let now = Instant::now();
+            if file_check_due(self.file_checked, now) {
+                self.file_checked = now;
+                if let Err(e) = self.pool.inner.file.check_linked(true) {
+                    // Nothing will ever be appended to an unlinked file: say so and end.
+                    self.gone = true;
+                    return Some(Err(e));
+                }
             }
             let Some(wait) = self.wait_budget() else {
                 self.ended = Some(TailEnd::Timeout);
@@ -343,5 +366,23 @@ impl Iterator for Tail {
             Ok(None) => Ok(TailEvent::Message(Message::from_frame(&self.buf))),
             Err(e) => Err(e),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiting_tail_checks_its_file_once_the_interval_has_passed() {
+        let t0 = Instant::now();
+        let i = crate::limits::TAIL_FILE_CHECK_INTERVAL;
+        assert!(!file_check_due(t0, t0));
+        assert!(!file_check_due(t0, t0 + i - Duration::from_nanos(1)));
+        assert!(file_check_due(t0, t0 + i));
+        assert!(
+            !file_check_due(t0 + i, t0),
+            "a clock read out of order is not due"
+        );
     }
 }

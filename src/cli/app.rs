@@ -27,6 +27,8 @@ pub enum Outcome {
     Skipped,
     Timeout,
     Interrupted,
+    /// Exit with this code (`tap` passes its child's status on).
+    Exit(i32),
 }
 
 /// A command's failure: an error to report, or stdout closed (quiet exit 0).
@@ -111,6 +113,7 @@ pub fn run(argv: Vec<std::ffi::OsString>) -> i32 {
         Ok(Outcome::Skipped) => EXIT_SKIPPED,
         Ok(Outcome::Timeout) => EXIT_TIMEOUT,
         Ok(Outcome::Interrupted) => EXIT_INTERRUPTED,
+        Ok(Outcome::Exit(code)) => code,
         Err(Failure::Error(e)) => {
             ctx.diag.error(&e);
             e.kind().exit_code()
@@ -153,6 +156,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CmdResult {
         Command::Poke(a) => cmd::poke::run(ctx, a),
         Command::Peek(a) => cmd::peek::run(ctx, a),
         Command::Get(a) => cmd::get::run(ctx, a),
+        Command::Tap(a) => cmd::tap::run(ctx, a),
+        Command::Duplex(a) => cmd::duplex::run(ctx, a),
         Command::PoolCreate(a) => cmd::pool::create(ctx, a),
         Command::PoolList(a) => cmd::pool::list(ctx, a),
         Command::PoolInfo(a) => cmd::pool::info(ctx, a),
@@ -163,5 +168,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> CmdResult {
         Command::Serve(a) => cmd::serve::run(ctx, a),
         Command::ServeInit(a) => cmd::serve::init(ctx, a),
         Command::ServeCheck(a) => cmd::serve::check(ctx, a),
+        Command::Mcp(a) => cmd::mcp::run(ctx, a),
     }
 }

@@ -16,6 +16,7 @@
 
 mod get;
 mod lex;
+mod mcp;
 mod misc;
 mod peek;
 mod poke;
@@ -23,8 +24,10 @@ mod pool;
 mod serve;
 #[cfg(test)]
 mod table_check;
+mod tap;
 pub mod types;
 
+pub use tap::{DuplexArgs, TapArgs};
 pub use types::*;
 
 use crate::cli::commands::{self, CommandId};
@@ -161,18 +164,23 @@ fn help_invocation(global: Global, topic: Option<&str>) -> Invocation {
 /// Runs the parser of the top-level command `name`.
 fn dispatch(lex: &mut Lex, name: &str) -> Result<Command, UsageError> {
     match name {
-        "poke" => poke::parse(lex),
-        "peek" => peek::parse(lex),
-        "get" => get::parse(lex),
+        "poke" | "feed" => poke::parse(lex),
+        "peek" | "follow" => peek::parse(lex),
+        "get" | "fetch" => get::parse(lex),
+        "tap" => tap::parse_tap(lex),
+        "duplex" => tap::parse_duplex(lex),
         "pool" => pool::parse(lex),
         "doctor" => misc::parse_doctor(lex),
         "serve" => serve::parse(lex),
+        "mcp" => mcp::parse(lex),
         "completion" => misc::parse_completion(lex),
         "version" => misc::parse_version(lex),
         "help" => misc::parse_help(lex),
         _ => Err(unknown_command(
             name,
-            commands::top_level().map(|c| c.path),
+            commands::top_level()
+                .map(|c| c.path)
+                .chain(commands::ALIASES.iter().map(|a| a.name)),
             None,
         )),
     }
@@ -356,7 +364,8 @@ mod tests {
         let err = run(&["frobnicate"]).err();
         let hint = err.and_then(|e| e.hint).unwrap_or_default();
         assert!(
-            hint.starts_with("expected one of: poke, peek, get, pool"),
+            hint.starts_with("expected one of: poke, peek, get, tap, duplex, pool")
+                && hint.ends_with("feed, follow, fetch"),
             "{hint}"
         );
     }

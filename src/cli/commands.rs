@@ -16,6 +16,10 @@ pub enum CommandId {
     Peek,
     /// `get`.
     Get,
+    /// `tap`: run a command and capture its output.
+    Tap,
+    /// `duplex`: read and write one pool from one process.
+    Duplex,
     /// `pool` (a group: needs a subcommand).
     Pool,
     /// `pool create`.
@@ -38,6 +42,8 @@ pub enum CommandId {
     ServeInit,
     /// `serve check`.
     ServeCheck,
+    /// `mcp`.
+    Mcp,
     /// `completion`.
     Completion,
     /// `version`.
@@ -121,6 +127,36 @@ Run 'plasmite help where' for the --where language: operators, builtins, regex s
                 help: "Sequence number, 1 or greater",
             },
         ],
+    },
+    CommandSpec {
+        id: CommandId::Tap,
+        path: "tap",
+        summary: "Run a command and append each line of its output",
+        usage: "[FLAGS] POOL [--] CMD [ARGS]...",
+        description: "Runs CMD and appends one message per line of its stdout and stderr, \
+{\"stream\":\"stdout\"|\"stderr\",\"line\":TEXT}, between a start message (argv, pid, cwd; tag tap.start) and an \
+exit message (code or signal, duration; tag tap.exit); line messages are tagged tap.stdout or tap.stderr. \
+The output is passed through unless --quiet. SIGINT, SIGTERM and SIGHUP sent to tap are forwarded to CMD. \
+Exits with CMD's status (128+N when CMD was killed by signal N; 127 when CMD cannot be found, 126 when it cannot be run). \
+The first argument after POOL starts CMD; everything after it belongs to CMD.",
+        args: &[
+            POOL_ARG,
+            ArgSpec {
+                name: "CMD [ARGS]...",
+                help: "The command to run and its arguments",
+            },
+        ],
+    },
+    CommandSpec {
+        id: CommandId::Duplex,
+        path: "duplex",
+        summary: "Chat over a pool: send lines and see the others' messages",
+        usage: "[FLAGS] POOL",
+        description: "Reads and writes one pool from one process. On a terminal each typed line is sent as \
+{\"from\":ME,\"msg\":LINE} and the other writers' messages are printed as they arrive (who, when, what). \
+From a pipe, standard input is a JSON stream (as poke) and standard output a JSON Lines stream (as peek). \
+Messages this process sent are not printed unless --echo-self.",
+        args: &[POOL_ARG],
     },
     CommandSpec {
         id: CommandId::Pool,
@@ -227,6 +263,17 @@ other addresses need --allow-non-loopback and either TLS or --insecure-no-tls.",
         args: &[],
     },
     CommandSpec {
+        id: CommandId::Mcp,
+        path: "mcp",
+        summary: "Serve pools to AI agents (Model Context Protocol over stdio)",
+        usage: "[FLAGS]",
+        description: "Speaks the Model Context Protocol on standard input and output (one JSON-RPC message per line; \
+logs go to standard error), offering the pool directory's pools as tools (pool_list, pool_info, pool_create, \
+pool_delete, append, get, read, wait) and as resources (plasmite://pool/NAME). Start it from an MCP client's \
+configuration, e.g. command \"plasmite\" with args [\"--dir\", \"/path/to/pools\", \"mcp\"].",
+        args: &[],
+    },
+    CommandSpec {
         id: CommandId::Completion,
         path: "completion",
         summary: "Print a shell completion script",
@@ -258,6 +305,46 @@ Example: plasmite completion bash > ~/.local/share/bash-completion/completions/p
         }],
     },
 ];
+
+/// A second name of a command: same flags, same behaviour, nothing deprecated.
+#[derive(Debug, Clone, Copy)]
+pub struct Alias {
+    /// The second name, e.g. `feed`.
+    pub name: &'static str,
+    /// The command it runs.
+    pub id: CommandId,
+}
+
+/// Second names, in the order shown.
+pub static ALIASES: &[Alias] = &[
+    Alias {
+        name: "feed",
+        id: CommandId::Poke,
+    },
+    Alias {
+        name: "follow",
+        id: CommandId::Peek,
+    },
+    Alias {
+        name: "fetch",
+        id: CommandId::Get,
+    },
+];
+
+/// The second name of `id`, if it has one.
+pub fn alias_of(id: CommandId) -> Option<&'static str> {
+    ALIASES.iter().find(|a| a.id == id).map(|a| a.name)
+}
+
+/// The spec named `path`, by its path or by a second name (`feed` finds `poke`).
+pub fn resolve(path: &str) -> Option<&'static CommandSpec> {
+    find(path).or_else(|| {
+        ALIASES
+            .iter()
+            .find(|a| a.name == path)
+            .and_then(|a| spec(a.id))
+    })
+}
 
 /// The spec for `id`, if it has one ([`CommandId::Root`] has none).
 pub fn spec(id: CommandId) -> Option<&'static CommandSpec> {
@@ -327,5 +414,19 @@ mod tests {
         let serve: Vec<_> = subcommands("serve").map(|c| c.path).collect();
         assert_eq!(serve, ["serve init", "serve check"]);
         assert_eq!(subcommands("peek").count(), 0);
+    }
+
+    #[test]
+    fn second_names_resolve_and_never_shadow_a_command() {
+        assert_eq!(resolve("feed").map(|c| c.id), Some(CommandId::Poke));
+        assert_eq!(resolve("follow").map(|c| c.id), Some(CommandId::Peek));
+        assert_eq!(resolve("fetch").map(|c| c.id), Some(CommandId::Get));
+        assert_eq!(resolve("peek").map(|c| c.id), Some(CommandId::Peek));
+        assert!(resolve("feeds").is_none());
+        for a in ALIASES {
+            assert!(find(a.name).is_none(), "{} is also a command", a.name);
+            assert_eq!(alias_of(a.id), Some(a.name));
+        }
+        assert_eq!(alias_of(CommandId::Tap), None);
     }
 }

@@ -55,7 +55,14 @@ struct Context {
 
 /// All contexts: the top level, then every command in table order.
 fn contexts() -> Vec<Context> {
-    let top: Vec<_> = commands::top_level().map(|c| (c.path, c.summary)).collect();
+    let top: Vec<_> = commands::top_level()
+        .map(|c| (c.path, c.summary))
+        .chain(
+            commands::ALIASES
+                .iter()
+                .filter_map(|a| commands::spec(a.id).map(|c| (a.name, c.summary))),
+        )
+        .collect();
     let mut out = vec![Context {
         key: "",
         id: CommandId::Root,
@@ -63,7 +70,10 @@ fn contexts() -> Vec<Context> {
         files: false,
         subcommands: false,
     }];
-    for spec in COMMANDS {
+    let aliased = commands::ALIASES
+        .iter()
+        .filter_map(|a| commands::spec(a.id).map(|c| (a.name, c)));
+    for (key, spec) in COMMANDS.iter().map(|c| (c.path, c)).chain(aliased) {
         let words = match spec.id {
             CommandId::Pool | CommandId::Serve => commands::subcommands(spec.path)
                 .map(|c| (c.path.rsplit(' ').next().unwrap_or(c.path), c.summary))
@@ -84,7 +94,7 @@ fn contexts() -> Vec<Context> {
             .iter()
             .any(|a| a.name.starts_with("POOL") || a.name.starts_with("NAME"));
         out.push(Context {
-            key: spec.path,
+            key,
             id: spec.id,
             words,
             files,

@@ -65,6 +65,9 @@ pub enum FlagId {
     CorsOrigin,
     OutputDir,
     Force,
+    Quiet,
+    Me,
+    EchoSelf,
 }
 
 /// What a flag's value is, for shell completion.
@@ -186,6 +189,8 @@ const EVERYWHERE: &[CommandId] = &[
     Poke,
     Peek,
     Get,
+    Tap,
+    Duplex,
     Pool,
     PoolCreate,
     PoolList,
@@ -197,11 +202,12 @@ const EVERYWHERE: &[CommandId] = &[
     Serve,
     ServeInit,
     ServeCheck,
+    Mcp,
     Completion,
     Version,
     Help,
 ];
-const CLIENT: &[CommandId] = &[Poke, Peek, Get];
+const CLIENT: &[CommandId] = &[Poke, Peek, Get, Duplex];
 const PRINTING: &[CommandId] = &[Peek, Get];
 /// The management commands: a human format on a terminal, JSON otherwise.
 const REPORTING: &[CommandId] = &[
@@ -235,21 +241,21 @@ pub static FLAGS: &[FlagSpec] = &[
         FlagId::Create,
         "create",
         "Create the pool if it does not exist",
-        &[Poke, Peek],
+        &[Poke, Peek, Tap, Duplex],
     ),
     FlagSpec::valued(
         FlagId::CreateSize,
         "create-size",
         "SIZE",
         "Size of a pool made by --create (e.g. 64M)",
-        &[Poke],
+        &[Poke, Tap],
     ),
     FlagSpec::valued(
         FlagId::Tag,
         "tag",
         "TAG",
         "Attach a tag to each message",
-        &[Poke],
+        &[Poke, Tap],
     )
     .repeatable(),
     FlagSpec::valued(
@@ -309,7 +315,7 @@ pub static FLAGS: &[FlagSpec] = &[
         "tail",
         "N",
         "Start with the last N messages",
-        &[Peek],
+        &[Peek, Duplex],
     )
     .short('n'),
     FlagSpec::valued(
@@ -555,6 +561,16 @@ pub static FLAGS: &[FlagSpec] = &[
         SERVING,
     )
     .repeatable(),
+    // mcp
+    FlagSpec::valued(
+        FlagId::Access,
+        "access",
+        "MODE",
+        "Tools the client may use (read-only lists no write tools)",
+        &[Mcp],
+    )
+    .choices(Access::NAMES)
+    .default("read-write"),
     // serve init
     FlagSpec::valued(
         FlagId::OutputDir,
@@ -569,6 +585,28 @@ pub static FLAGS: &[FlagSpec] = &[
         "force",
         "Overwrite existing files",
         &[ServeInit],
+    ),
+    // tap
+    FlagSpec::switch(
+        FlagId::Quiet,
+        "quiet",
+        "Do not pass the command's output through (only store it)",
+        &[Tap],
+    )
+    .short('q'),
+    // duplex
+    FlagSpec::valued(
+        FlagId::Me,
+        "me",
+        "NAME",
+        "Name sent as 'from' with each typed line (default: $USER)",
+        &[Duplex],
+    ),
+    FlagSpec::switch(
+        FlagId::EchoSelf,
+        "echo-self",
+        "Also print the messages this process sent",
+        &[Duplex],
     ),
     // everywhere
     FlagSpec::switch(FlagId::Help, "help", "Show help", EVERYWHERE).short('h'),

@@ -20,7 +20,7 @@ pub fn render(topic: Option<&str>) -> Result<String, UsageError> {
     if normalized == WHERE_TOPIC {
         return Ok(render_where());
     }
-    match commands::find(&normalized) {
+    match commands::resolve(&normalized) {
         Some(spec) => Ok(render_command(spec)),
         None => Err(unknown_topic(topic)),
     }
@@ -145,7 +145,10 @@ fn render_top() -> String {
     out.push_str("plasmite - persistent JSON message pools (also installed as pls)\n\n");
     out.push_str("Usage: plasmite [GLOBAL FLAGS] COMMAND [ARGS]\n\nCommands:\n");
     let rows: Vec<_> = commands::top_level()
-        .map(|c| (c.path.to_owned(), c.summary.to_owned()))
+        .map(|c| match commands::alias_of(c.id) {
+            Some(alias) => (format!("{}, {alias}", c.path), c.summary.to_owned()),
+            None => (c.path.to_owned(), c.summary.to_owned()),
+        })
         .collect();
     write_rows(&mut out, &rows);
     out.push_str("\nGlobal flags (before the command):\n");
@@ -164,7 +167,15 @@ fn render_command(spec: &CommandSpec) -> String {
     } else {
         format!("plasmite {} {}", spec.path, spec.usage)
     };
-    let _ = writeln!(out, "Usage: {usage}\n");
+    let _ = writeln!(out, "Usage: {usage}");
+    if let Some(alias) = commands::alias_of(spec.id) {
+        let _ = writeln!(
+            out,
+            "   or: plasmite {alias} {} (a second name: same flags, same output)",
+            spec.usage
+        );
+    }
+    out.push('\n');
     wrap_into(&mut out, spec.description, WRAP_COLUMNS);
     if !spec.args.is_empty() {
         out.push_str("\nArguments:\n");

@@ -14,16 +14,19 @@
 //! - [`json`]: `json::compact` and `json::scan_value` against serde_json.
 //! - [`filter`]: `--where` parsing and evaluation.
 //! - `http`: request heads, routes, queries and request bodies of `plasmite serve`, without a socket.
+//! - `mcp`: the MCP JSON-RPC decoder, dispatcher and stdio line transport, without a process.
 
 mod frame;
 mod http;
 mod image;
+mod mcp;
 mod model;
 mod text;
 
 pub use frame::frame;
 pub use http::http;
 pub use image::header;
+pub use mcp::mcp;
 pub use model::model;
 pub use text::{filter, ingest, json};
 
@@ -31,7 +34,7 @@ pub use text::{filter, ingest, json};
 pub type Target = fn(&[u8]);
 
 /// The fuzz targets by name (the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`).
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("frame", frame),
     ("header", header),
     ("model", model),
@@ -39,6 +42,7 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("json", json),
     ("filter", filter),
     ("http", http),
+    ("mcp", mcp),
 ];
 
 /// Reads fixed-width values off the front of fuzz input; an exhausted input yields zeros.

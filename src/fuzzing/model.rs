@@ -405,12 +405,14 @@ impl Harness {
     /// unpredictable: the header may be newer than the ring pages, so a seq may read as a whole frame
     /// of an earlier batch that was cut (time order is then not kept: `fast` promises nothing across a
     /// power cut). Still, every message read was written as that seq, never torn, and every message of
-    /// the last `flush` that no later append evicted is there.
+    /// the last `flush` that no later append evicted is there, both for `get` and for a tail from the
+    /// oldest (which resyncs past what the disk did not keep).
     fn check_unpredictable(&self) {
-        for (seq, _, tags, data) in read_all(&self.region, None, false).msgs {
+        let all = read_all(&self.region, None, false).msgs;
+        for (seq, _, tags, data) in &all {
             let ok = self
                 .written
-                .get(&seq)
+                .get(seq)
                 .is_some_and(|v| v.contains(&(tags.clone(), data.clone())));
             assert!(
                 ok,
@@ -431,6 +433,12 @@ impl Harness {
                 m.seq
             );
             same(&buf, m);
+            let read = (m.seq, m.time, m.tags.clone(), m.data.clone());
+            assert!(
+                all.contains(&read),
+                "a tail from the oldest skips flushed {}",
+                m.seq
+            );
         }
         let _ = validate(&self.region);
     }

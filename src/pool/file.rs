@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
 use crate::sys::{fs as sysfs, Mapping};
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -137,11 +137,55 @@ impl PoolFile {
         Ok(WriteLock { file: &self.file })
     }
 
+    /// Marks this handle as an attached writer (a shared lock on [`format::ATTACH_LOCK_BYTE`], held
+    /// until the file closes), then checks the file is still the pool at its path: a writer that
+    /// attaches to a file `delete` unlinked (or that another file replaced) gets `NotFound`. Call once,
+    /// before the first append.
+    pub fn attach(&self) -> Result<()> {
+        sysfs::lock_byte_shared(&self.file, format::ATTACH_LOCK_BYTE)
+            .map_err(|e| Error::io("cannot attach to the pool", e).with_path(&self.path))?;
+        if let Err(e) = self.check_linked(true) {
+            let _ = sysfs::unlock_byte(&self.file, format::ATTACH_LOCK_BYTE);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `NotFound` when the open file was unlinked (no link left) or, with `at_path`, when the path
+    /// now names another file or nothing. One `fstat` (plus one `stat` with `at_path`).
+    pub fn check_linked(&self, at_path: bool) -> Result<()> {
+        let Ok(md) = self.file.metadata() else {
+            return Ok(());
+        };
+        if md.nlink() == 0 {
+            return Err(gone(&self.path, "was deleted"));
+        }
+        if at_path {
+            match std::fs::metadata(&self.path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(gone(&self.path, "was deleted"));
+                }
+                Ok(now) if (now.dev(), now.ino()) != (md.dev(), md.ino()) => {
+                    return Err(gone(&self.path, "was replaced by another file"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the pool file at `path`. Refuses files that are not pools, and returns `Busy` while a
-    /// writer holds the lock. Readers that still map it keep reading the unlinked file.
+    /// writer is attached (see [`PoolFile::attach`]) or holds the lock. Readers that still map it keep
+    /// reading the unlinked file until their tails notice it is gone.
     pub fn delete(path: &Path) -> Result<()> {
         check_not_dir(path)?;
-        let f = File::open(path).map_err(|e| open_error(path, e))?;
+        let (f, writable) = match OpenOptions::new().read(true).write(true).open(path) {
+            Ok(f) => (f, true),
+            Err(e) if is_access_error(&e) => {
+                (File::open(path).map_err(|e| open_error(path, e))?, false)
+            }
+            Err(e) => return Err(open_error(path, e)),
+        };
         let mut magic = [0u8; 8];
         if f.read_exact_at(&mut magic, 0).is_err() || magic != format::MAGIC {
             return Err(
@@ -150,18 +194,38 @@ impl PoolFile {
                     .with_hint("remove it with rm if that is really what you want"),
             );
         }
-        if !sysfs::try_lock_exclusive(&f)
-            .map_err(|e| Error::io("cannot lock the pool", e).with_path(path))?
-        {
-            return Err(Error::new(ErrorKind::Busy, "a writer is using the pool")
-                .with_path(path)
-                .with_hint("retry when the writer is done"));
+        let lock_err = |e| Error::io("cannot lock the pool", e).with_path(path);
+        // Held across the unlink, so no writer can attach meanwhile (a descriptor open read-only can
+        // only test: a writer attaching in that window finds the file unlinked and appends nothing).
+        let free = if writable {
+            sysfs::try_lock_byte_exclusive(&f, format::ATTACH_LOCK_BYTE)
+        } else {
+            sysfs::byte_unlocked(&f, format::ATTACH_LOCK_BYTE)
+        }
+        .map_err(lock_err)?;
+        if !free {
+            return Err(busy(path, "a writer is attached to the pool"));
+        }
+        if !sysfs::try_lock_exclusive(&f).map_err(lock_err)? {
+            return Err(busy(path, "a writer is using the pool"));
         }
         let r = std::fs::remove_file(path)
             .map_err(|e| Error::io("cannot delete the pool", e).with_path(path));
         let _ = sysfs::unlock(&f);
         r
     }
+}
+
+fn busy(path: &Path, what: &str) -> Error {
+    Error::new(ErrorKind::Busy, what)
+        .with_path(path)
+        .with_hint("stop the writer (or wait until it exits), then delete again")
+}
+
+fn gone(path: &Path, how: &str) -> Error {
+    Error::new(ErrorKind::NotFound, format!("pool file {how}"))
+        .with_path(path)
+        .with_hint("nothing more was written to it; create the pool again to continue")
 }
 
 fn write_new(tmp: &Path, size: u64, now_ns: u64) -> Result<()> {

@@ -35,6 +35,10 @@ pub const OFF_WAITERS: usize = 192;
 pub const OFF_STATE_VERSION: usize = 256;
 /// The two state slots.
 pub const OFF_STATE_SLOTS: [usize; 2] = [320, 384];
+/// The byte whose open-file-description lock marks a writer attached to the pool: writers hold a
+/// shared lock on it from their first append until they close; `delete` needs an exclusive one. The
+/// lock is advisory: the byte itself is part of the immutable magic and is never written for it.
+pub const ATTACH_LOCK_BYTE: u64 = 0;
 /// Size of one state slot: six u64 words.
 pub const STATE_SLOT_BYTES: usize = 48;
 

@@ -279,26 +279,58 @@ pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Resul
     } else {
         (cur.seq + 1, cur.pos + format::FRAME_ALIGN)
     };
-    // The next frame after the damage, found by scanning; the index may know an earlier one.
-    let scanned = scan_resync(region, view, scan_from, start);
-    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
-    let found = (start..limit)
-        .find_map(|seq| locate_indexed(region, view, seq))
-        .or(scanned);
-    *cur = found.unwrap_or_else(|| view.edge());
+    *cur = resync(region, view, scan_from, start).unwrap_or_else(|| view.edge());
     Ok(cur.seq.saturating_sub(from))
 }
 
+/// The first message at or after seq `start` that can be found past damage at `pos`: the frame the
+/// scan finds, or an earlier message the index locates and verifies (whichever has the lower seq).
+/// Shared by readers ([`skip_corrupt`]) and by the writer's eviction over a damaged tail.
+pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Cursor> {
+    let scanned = scan_resync(region, view, pos, start, view.state.next_seq);
+    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
+    (start..limit)
+        .find_map(|seq| locate_indexed(region, view, seq))
+        .or(scanned)
+}
+
 /// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
-/// verifies as a message in `[min_seq, next_seq)` and from which verified headers chain on to the
-/// head. Only used once the index and the walk from the tail have failed (damage): it costs a header
-/// read per 8 bytes scanned, plus the chain check (one batch and one frame long at most).
+/// verifies as a message in `[min_seq, end_seq)` (`end_seq ≤ next_seq`) and whose successors do not
+/// contradict it ([`chain_holds`]). Only used once the index and the walk from the tail have failed
+/// (damage, or a power cut that kept pages of different ages): it costs a header read per 8 bytes
+/// scanned, plus the chain check (one batch and one frame long at most).
 ///
-/// Whole, checksummed frames that are not the committed ones exist in the live range only in wrap gaps
-/// (left there by a batch cut short before the batch that replaced it wrapped earlier); the scan jumps
-/// gaps at their marker. Residual risk, accepted: with that marker damaged too, a cut frame whose
-/// successor seq happens to match the frame after the wrap would pass the chain check.
-pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Option<Cursor> {
+/// Only frames written before the state was published carry a seq below `next_seq`: a frame written
+/// later (a newer page kept by a power cut) has a seq at or past it, so the seq range alone excludes
+/// it, and a committed frame in range sits at the one logical position of `[tail_pos, head_pos)` that
+/// maps to its physical place. Whole, checksummed frames in range that are not the committed ones
+/// exist only in wrap gaps (left there by a batch cut short before the batch that replaced it wrapped
+/// earlier); the scan jumps gaps at their marker. Residual risk, accepted: with that marker damaged or
+/// lost too, a cut frame whose chain meets the next lap's first frame with the next seq, or meets bytes
+/// a power cut did not keep, passes the check.
+pub fn scan_resync(
+    region: &Region,
+    view: &View,
+    pos: u64,
+    min_seq: u64,
+    end_seq: u64,
+) -> Option<Cursor> {
+    // The first frame whose chain holds; but an earlier-seq frame that verifies wins over it: after
+    // a power cut a stale wrap mark of an older page can lead a flushed frame's chain onto a lap start
+    // holding a later seq, and a flushed message must not be skipped.
+    let strict = scan_pass(region, view, pos, min_seq, end_seq, true);
+    let below = strict.map_or(end_seq, |c| c.seq);
+    scan_pass(region, view, pos, min_seq, below, false).or(strict)
+}
+
+fn scan_pass(
+    region: &Region,
+    view: &View,
+    pos: u64,
+    min_seq: u64,
+    end_seq: u64,
+    chained: bool,
+) -> Option<Cursor> {
     let ring = region.geometry().ring_size;
     let st = &view.state;
     let mut p = pos.checked_add(format::FRAME_ALIGN - 1)? & !(format::FRAME_ALIGN - 1);
@@ -313,10 +345,10 @@ pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Opti
             p = format::next_lap(p, ring);
             continue;
         }
-        if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < st.next_seq {
+        if h.mark == MARK_COMMITTED && h.seq >= min_seq && h.seq < end_seq.min(st.next_seq) {
             let cur = Cursor { seq: h.seq, pos: p };
             if let Ok(len) = copy_frame(region, &cur, view, &hdr, room, &mut buf) {
-                if chains_to_head(region, view, cur.seq + 1, p + len) {
+                if !chained || chain_holds(region, view, cur.seq + 1, p + len) {
                     return Some(cur);
                 }
             }
@@ -326,28 +358,49 @@ pub fn scan_resync(region: &Region, view: &View, pos: u64, min_seq: u64) -> Opti
     None
 }
 
-/// Whether frame headers from `(seq, pos)` follow one another up to the head (or for more frames than
-/// one batch holds), seqs without gaps.
-fn chains_to_head(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
+/// Whether the frames from `(seq, pos)` on are consistent with a committed frame ending at `pos`:
+/// they follow one another (seqs without gaps, over wrap markers) up to the head, or for more frames
+/// than one batch holds, or until bytes that hold no verified frame of the live range (no committed
+/// header, a seq at or past `next_seq`, or a checksum that fails): after a power cut those are pages
+/// the disk did not keep, or a header torn at a page boundary, which say nothing against the frame.
+/// What contradicts it is a frame of the live seq range that verifies and carries another seq at the
+/// start of a lap, or a chain that passes the head or reaches it with the wrong seq. Each step is checked by checksum, so
+/// a torn header cannot send the chain onto an unrelated frame.
+fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool {
     let ring = region.geometry().ring_size;
+    let st = &view.state;
+    let mut buf = FrameBuf::default();
     for _ in 0..=crate::limits::BATCH_MESSAGES_MAX {
-        if pos >= view.state.head_pos {
-            return pos == view.state.head_pos && seq == view.state.next_seq;
+        if pos >= st.head_pos {
+            return pos == st.head_pos && seq == st.next_seq;
         }
-        let mut mark = [0u8; 4];
-        region.ring_read(pos, &mut mark);
-        if u32::from_le_bytes(mark) == MARK_WRAP {
+        let room = ring - pos % ring;
+        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+        let n = FRAME_HEADER_BYTES.min(room) as usize;
+        region.ring_read(pos, hdr.get_mut(..n).unwrap_or(&mut []));
+        let Some(h) = FrameHeader::decode(&hdr) else {
+            return true;
+        };
+        if h.mark == MARK_WRAP {
             pos = format::next_lap(pos, ring);
             continue;
         }
-        let Some(h) = read_header(region, pos) else {
-            return false;
+        if h.mark != MARK_COMMITTED || h.seq < st.oldest_seq || h.seq >= st.next_seq {
+            return true;
+        }
+        let here = Cursor { seq: h.seq, pos };
+        let Ok(len) = copy_frame(region, &here, view, &hdr, room, &mut buf) else {
+            return true;
         };
-        if h.mark != MARK_COMMITTED || h.seq != seq || h.frame_len() > ring - pos % ring {
-            return false;
+        if h.seq != seq {
+            // Only at a lap start is another seq evidence against the frame: that is where the chain
+            // of a cut frame left in a wrap gap meets the frame committed after the gap. Mid-lap, a
+            // power cut can leave whole frames of a batch a crash cut short (their replacements were
+            // never made durable): stale bytes, which say nothing against the frame.
+            return !pos.is_multiple_of(ring);
         }
         seq += 1;
-        pos += h.frame_len();
+        pos += len;
     }
     true
 }
@@ -400,36 +453,50 @@ pub fn locate(region: &Region, view: &View, seq: u64) -> Option<Cursor> {
         return Some(c);
     }
     let ring = region.geometry().ring_size;
+    let head = view.state.head_pos;
     let mut cur = view.oldest();
-    while cur.pos < view.state.head_pos {
-        let room = ring - cur.pos % ring;
-        let mut mark = [0u8; 4];
-        region.ring_read(cur.pos, &mut mark);
-        if u32::from_le_bytes(mark) == MARK_WRAP {
-            cur.pos = format::next_lap(cur.pos, ring);
-            continue;
-        }
-        let h = read_header(region, cur.pos);
-        let Some(h) =
-            h.filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room)
-        else {
+    // The frame the walk last stepped over on the strength of its header alone (no checksum): after
+    // a power cut that header may be torn at a page boundary, its length wrong, so a failure after it
+    // is resynced from just past that frame's start rather than from where the walk landed.
+    let mut stepped: Option<u64> = None;
+    loop {
+        if cur.pos < head {
+            let room = ring - cur.pos % ring;
+            let mut mark = [0u8; 4];
+            region.ring_read(cur.pos, &mut mark);
+            if u32::from_le_bytes(mark) == MARK_WRAP {
+                cur.pos = format::next_lap(cur.pos, ring);
+                continue;
+            }
+            let h = read_header(region, cur.pos)
+                .filter(|h| h.mark == MARK_COMMITTED && h.seq == cur.seq && h.frame_len() <= room);
+            if let Some(h) = h {
+                if cur.seq == seq {
+                    return Some(cur);
+                }
+                stepped = Some(cur.pos);
+                cur.seq += 1;
+                cur.pos += h.frame_len();
+                continue;
+            }
             if let Some(c) = past_damaged_wrap(region, view, &cur) {
                 cur = c;
                 continue;
             }
-            // A damaged frame on the way: resume at the next frame that verifies, if it is not
-            // already past `seq` (and `seq`'s own frame being damaged, there is nothing to find).
-            cur = scan_resync(region, view, cur.pos + format::FRAME_ALIGN, cur.seq + 1)
-                .filter(|c| cur.seq < seq && c.seq <= seq)?;
-            continue;
-        };
-        if cur.seq == seq {
-            return Some(cur);
         }
-        cur.seq += 1;
-        cur.pos += h.frame_len();
+        // A damaged frame on the way (or, after a power cut, a page older or newer than the state):
+        // resume at the next frame that verifies with a seq up to `seq` (and `seq`'s own frame being
+        // damaged at a place the walk trusts, there is nothing to find).
+        let (from, min_seq) = match stepped.take() {
+            Some(p) => (p + format::FRAME_ALIGN, cur.seq),
+            None if cur.pos < head => (cur.pos + format::FRAME_ALIGN, cur.seq + 1),
+            None => return None,
+        };
+        if min_seq > seq {
+            return None;
+        }
+        cur = scan_resync(region, view, from, min_seq, seq + 1)?;
     }
-    None
 }
 
 /// [`locate`], retried with a fresh view while writers keep moving the state (a walk from the tail

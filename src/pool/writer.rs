@@ -7,6 +7,7 @@
 //! first, so a power cut never leaves durable state pointing at non-durable bytes.
 
 use super::format::{self, Placement, State, FRAME_HEADER_BYTES, MARK_COMMITTED, MARK_WRAP};
+use super::reader;
 use super::region::{Region, StateError};
 use crate::limits;
 
@@ -230,29 +231,57 @@ fn tail_step(region: &Region, st: &State) -> Option<(u64, bool)> {
         && h.seq == st.oldest_seq
         && st.oldest_seq < st.next_seq
         && len <= room
-        && st.tail_pos + len <= st.head_pos;
+        && st.tail_pos + len <= st.head_pos
+        && next_is_plausible(region, st, st.tail_pos + len);
     ok.then_some((st.tail_pos + len, true))
 }
 
-/// Finds the first later message the index still locates correctly and moves the tail there.
+/// Whether the tail frame's length, read from its header alone, lands where the next item starts:
+/// the head, a wrap marker, or the header of the next seq. A header torn by a power cut (its page
+/// boundary between fields) fails this, and the tail is resynced by checksum instead of stepping to
+/// a wrong position and publishing it.
+fn next_is_plausible(region: &Region, st: &State, next: u64) -> bool {
+    if next == st.head_pos {
+        return true;
+    }
+    let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+    let ring = region.geometry().ring_size;
+    let n = FRAME_HEADER_BYTES.min(ring - next % ring) as usize;
+    if !region.ring_read(next, hdr.get_mut(..n).unwrap_or(&mut [])) {
+        return false;
+    }
+    match format::FrameHeader::decode(&hdr) {
+        Some(h) if h.mark == MARK_WRAP => true,
+        Some(h) => h.mark == MARK_COMMITTED && h.seq == st.oldest_seq + 1,
+        None => false,
+    }
+}
+
+/// Moves the tail to the first later message a reader can still find past the damage at the tail
+/// (the index, or a scan for a frame that verifies: [`reader::resync`]), or drops everything up to
+/// the head when there is none. After a power cut the durable state may be newer than ring pages
+/// (the tail frame then holds older or newer bytes) while the flushed messages after it are intact:
+/// the same search readers use keeps them.
 fn resync_tail(region: &Region, st: &mut State) {
-    for seq in st.oldest_seq + 1..st.next_seq {
-        let (s, pos) = region.index_get(seq);
-        if s == seq && pos > st.tail_pos && pos < st.head_pos && pos % format::FRAME_ALIGN == 0 {
-            let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
-            if region.ring_read(pos, &mut hdr) {
-                if let Some(h) = format::FrameHeader::decode(&hdr) {
-                    if h.mark == MARK_COMMITTED && h.seq == seq {
-                        st.tail_pos = pos;
-                        st.oldest_seq = seq;
-                        return;
-                    }
-                }
-            }
+    let view = reader::View {
+        state: *st,
+        version: 0,
+    };
+    match reader::resync(
+        region,
+        &view,
+        st.tail_pos + format::FRAME_ALIGN,
+        st.oldest_seq + 1,
+    ) {
+        Some(c) => {
+            st.tail_pos = c.pos;
+            st.oldest_seq = c.seq;
+        }
+        None => {
+            st.tail_pos = st.head_pos;
+            st.oldest_seq = st.next_seq;
         }
     }
-    st.tail_pos = st.head_pos;
-    st.oldest_seq = st.next_seq;
 }
 
 #[cfg(test)]

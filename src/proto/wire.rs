@@ -9,83 +9,26 @@
 
 use crate::api::{write_envelope, write_json_string, Durability, JsonText, Message};
 use crate::error::{Error, ErrorKind, Result};
-use crate::json::{scan_value, Scan};
+use crate::json::{self, decode_string};
 use std::borrow::Cow;
-
-fn skip_ws(text: &[u8], mut p: usize) -> usize {
-    while matches!(text.get(p), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        p += 1;
-    }
-    p
-}
 
 fn bad(why: impl std::fmt::Display) -> Error {
     Error::usage(format!("invalid JSON body: {why}"))
 }
 
-/// One JSON value starting at `text[p..]` (after optional whitespace): its raw bytes and the offset
-/// just past it.
-fn value_at(text: &[u8], p: usize) -> Result<(&[u8], usize)> {
-    let rest = text.get(p..).unwrap_or_default();
-    match scan_value(rest) {
-        Scan::Complete { start, end } => Ok((rest.get(start..end).unwrap_or_default(), p + end)),
-        Scan::Invalid(e) => Err(bad(format!(
-            "{} at byte {}",
-            e.kind.message(),
-            p + e.offset
-        ))),
-        Scan::Incomplete | Scan::Empty => Err(bad("unexpected end")),
-    }
-}
-
 /// One member of an object: the decoded name (borrowed unless it has escapes) and the raw value.
 pub type Member<'a> = (Cow<'a, str>, &'a [u8]);
 
-/// The members of a JSON object, in order: the decoded key and the raw text of the value.
+/// The members of a JSON object, in order: the decoded key and the raw text of the value (the
+/// strict walk of `crate::json::members`: every value is one valid JSON value).
 pub fn members(text: &[u8]) -> Result<Vec<Member<'_>>> {
-    let mut out = Vec::new();
-    let mut p = skip_ws(text, 0);
-    if text.get(p) != Some(&b'{') {
-        return Err(bad("expected an object"));
-    }
-    p = skip_ws(text, p + 1);
-    if text.get(p) == Some(&b'}') {
-        p += 1;
-    } else {
-        loop {
-            let (key, after) = value_at(text, p)?;
-            let key = decode_string(key).ok_or_else(|| bad("expected a member name"))?;
-            p = skip_ws(text, after);
-            if text.get(p) != Some(&b':') {
-                return Err(bad("expected ':' after a member name"));
-            }
-            let (value, after) = value_at(text, p + 1)?;
-            out.push((key, value));
-            p = skip_ws(text, after);
-            match text.get(p) {
-                Some(b',') => p = skip_ws(text, p + 1),
-                Some(b'}') => {
-                    p += 1;
-                    break;
-                }
-                _ => return Err(bad("expected ',' or '}'")),
-            }
-        }
-    }
-    if skip_ws(text, p) != text.len() {
-        return Err(bad("data after the object"));
-    }
-    Ok(out)
-}
-
-/// A JSON string already validated by the scanner, decoded (escapes are rare: only then serde_json).
-fn decode_string(raw: &[u8]) -> Option<Cow<'_, str>> {
-    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if inner.contains(&b'\\') {
-        serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
-    } else {
-        std::str::from_utf8(inner).ok().map(Cow::Borrowed)
-    }
+    json::members(text)
+        .map(|m| {
+            let m = m.map_err(bad)?;
+            let key = m.name().ok_or_else(|| bad("expected a member name"))?;
+            Ok((key, m.value))
+        })
+        .collect()
 }
 
 /// A whole number written as plain digits, else through serde_json (which refuses signs and

@@ -43,7 +43,7 @@ pub(crate) struct Request<'a> {
 }
 
 impl Request<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.parts.header(name)
     }
 }
@@ -160,6 +160,7 @@ fn route_request(
             ok(wire::message_body(&pool.get(seq)?))
         }
         Route::Tail(name) => tail::plan(shared, conn, req.minor, &pool_name(name)?, q),
+        Route::Mcp => super::mcp::answer(shared, req),
     }
 }
 

@@ -22,6 +22,7 @@ mod handlers;
 pub mod head;
 mod http1;
 pub mod init;
+mod mcp;
 mod pools;
 pub mod respond;
 pub mod routes;
@@ -188,6 +189,8 @@ pub(crate) struct Shared {
     pub(crate) conns: conn::Registry,
     pub(crate) tails: AtomicUsize,
     pub(crate) pools: pools::Pools,
+    /// MCP waits in progress, for `notifications/cancelled` sent in another request.
+    pub(crate) mcp_waits: crate::mcp::Waits,
     refusers: AtomicUsize,
     stopping: AtomicBool,
 }
@@ -254,6 +257,7 @@ pub fn start(config: Config) -> Result<Running> {
         conns: conn::Registry::default(),
         tails: AtomicUsize::new(0),
         pools: pools::Pools::new(Client::new(&config.dir)),
+        mcp_waits: crate::mcp::Waits::default(),
         refusers: AtomicUsize::new(0),
         stopping: AtomicBool::new(false),
     });

@@ -82,6 +82,19 @@ impl Pools {
         Ok(pool)
     }
 
+    /// A handle of its own on pool `name`, for a tail: it never appends, so it never attaches as a
+    /// writer, and a `DELETE` of the pool is not refused as Busy because a tail is open on it (the
+    /// tail then ends with NotFound).
+    pub(crate) fn open_for_tail(&self, name: &str) -> Result<Pool> {
+        check_name(name)?;
+        let r = PoolRef::name(name);
+        let path = self.client.resolve(&r)?;
+        self.client.open_pool(&r).map_err(|e| match e.kind() {
+            ErrorKind::NotFound => not_found(name, &path),
+            _ => e,
+        })
+    }
+
     /// Drops the cached handle (before deleting the pool).
     pub(crate) fn forget(&self, name: &str) {
         self.cache

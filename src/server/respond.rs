@@ -23,6 +23,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        202 => "Accepted",
         204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",

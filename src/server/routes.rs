@@ -21,6 +21,8 @@ pub enum Route<'a> {
     Tail(&'a str),
     /// A file of the web UI (`ui.rs`).
     Ui(super::ui::Page),
+    /// `POST /mcp`: one MCP JSON-RPC message (`mcp.rs`).
+    Mcp,
 }
 
 /// Why no route matched.
@@ -36,7 +38,8 @@ impl Route<'_> {
     /// What the access mode must allow.
     pub fn needs(&self) -> Need {
         match self {
-            Route::Health | Route::Ui(_) => Need::Nothing,
+            // MCP applies the access mode per tool (a read-only server lists no write tools).
+            Route::Health | Route::Ui(_) | Route::Mcp => Need::Nothing,
             Route::List | Route::Open | Route::Info(_) | Route::Get(..) | Route::Tail(_) => {
                 Need::Read
             }
@@ -55,6 +58,7 @@ pub fn route<'a>(method: &str, path: &'a str) -> Result<Route<'a>, Miss> {
     }
     match parts {
         [Some("healthz"), None, ..] => pick("GET", (method == "GET").then_some(Route::Health)),
+        [Some("mcp"), None, ..] => pick("POST", (method == "POST").then_some(Route::Mcp)),
         [Some("v0"), Some("pools"), None, ..] => pick(
             "GET, POST",
             match method {
@@ -129,6 +133,8 @@ mod tests {
     #[test]
     fn every_route_and_its_method() {
         assert_eq!(route("GET", "/healthz"), Ok(Route::Health));
+        assert_eq!(route("POST", "/mcp"), Ok(Route::Mcp));
+        assert_eq!(route("GET", "/mcp"), Err(Miss::Method("POST")));
         assert_eq!(route("GET", "/v0/pools"), Ok(Route::List));
         assert_eq!(route("POST", "/v0/pools"), Ok(Route::Create));
         assert_eq!(route("POST", "/v0/pools/open"), Ok(Route::Open));

@@ -27,7 +27,7 @@ pub use crate::proto::NEXT_SEQ_HEADER;
 pub(crate) struct TailSlot(Arc<Shared>);
 
 impl TailSlot {
-    fn acquire(shared: &Arc<Shared>) -> Result<TailSlot, HttpError> {
+    pub(crate) fn acquire(shared: &Arc<Shared>) -> Result<TailSlot, HttpError> {
         let max = shared.limits.tails_max;
         shared
             .tails
@@ -94,7 +94,7 @@ pub(crate) fn plan(
             Error::usage("tails are streamed with chunked encoding and need HTTP/1.1"),
         ));
     }
-    let pool = shared.pools.open(name)?;
+    let pool = shared.pools.open_for_tail(name)?;
     let slot = TailSlot::acquire(shared)?;
     let cap = shared.limits.tail_timeout_max;
     let timeout = timeout_ms.map_or(cap, |ms| Duration::from_millis(ms).min(cap));

@@ -1,4 +1,5 @@
-//! File-level system calls: advisory locks, space reservation, filesystem type, terminals, hard links.
+//! File-level system calls: advisory locks (whole-file `flock`, byte-range OFD locks), space
+//! reservation, filesystem type, terminals, hard links.
 
 use std::fs::File;
 use std::io;
@@ -44,6 +45,89 @@ pub fn unlock(file: &File) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// One byte-range lock of an open file description (Linux OFD lock): independent of `flock` locks on
+/// the same file, released when the last descriptor of the description closes.
+#[cfg(target_os = "linux")]
+fn ofd_lock(file: &File, cmd: libc::c_int, kind: libc::c_int, offset: u64) -> io::Result<bool> {
+    let start = libc::off_t::try_from(offset)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "lock offset too large"))?;
+    loop {
+        // SAFETY: `flock` is plain old data; zeroed is valid (and l_pid must be 0 for OFD locks).
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = kind as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = start;
+        fl.l_len = 1;
+        // SAFETY: valid fd and a flock struct that lives across the call.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &mut fl) };
+        if rc == 0 {
+            if cmd == libc::F_OFD_GETLK {
+                return Ok(fl.l_type == libc::F_UNLCK as libc::c_short);
+            }
+            return Ok(true);
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) | Some(libc::EACCES) if cmd == libc::F_OFD_SETLK => {
+                return Ok(false)
+            }
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Takes a shared lock on byte `offset` (blocking while an exclusive holder has it).
+#[cfg(target_os = "linux")]
+pub fn lock_byte_shared(file: &File, offset: u64) -> io::Result<()> {
+    ofd_lock(file, libc::F_OFD_SETLKW, libc::F_RDLCK, offset).map(|_| ())
+}
+
+/// Tries to take an exclusive lock on byte `offset` without blocking (the file must be open for
+/// writing); `Ok(false)` when another open file description holds a lock on it.
+#[cfg(target_os = "linux")]
+pub fn try_lock_byte_exclusive(file: &File, offset: u64) -> io::Result<bool> {
+    ofd_lock(file, libc::F_OFD_SETLK, libc::F_WRLCK, offset)
+}
+
+/// Whether an exclusive lock on byte `offset` could be taken now (a test that takes nothing; for
+/// descriptors open read-only, which cannot take one).
+#[cfg(target_os = "linux")]
+pub fn byte_unlocked(file: &File, offset: u64) -> io::Result<bool> {
+    ofd_lock(file, libc::F_OFD_GETLK, libc::F_WRLCK, offset)
+}
+
+/// Releases this open file description's lock on byte `offset`.
+#[cfg(target_os = "linux")]
+pub fn unlock_byte(file: &File, offset: u64) -> io::Result<()> {
+    ofd_lock(file, libc::F_OFD_SETLK, libc::F_UNLCK, offset).map(|_| ())
+}
+
+/// Off Linux there are no open-file-description locks: the byte locks are not taken (a writer's
+/// attachment is then not seen by `delete`, which still refuses while a writer holds the `flock`).
+#[cfg(not(target_os = "linux"))]
+pub fn lock_byte_shared(_file: &File, _offset: u64) -> io::Result<()> {
+    Ok(())
+}
+
+/// See the Linux version; off Linux it always succeeds.
+#[cfg(not(target_os = "linux"))]
+pub fn try_lock_byte_exclusive(_file: &File, _offset: u64) -> io::Result<bool> {
+    Ok(true)
+}
+
+/// See the Linux version; off Linux it always says unlocked.
+#[cfg(not(target_os = "linux"))]
+pub fn byte_unlocked(_file: &File, _offset: u64) -> io::Result<bool> {
+    Ok(true)
+}
+
+/// See the Linux version; off Linux it does nothing.
+#[cfg(not(target_os = "linux"))]
+pub fn unlock_byte(_file: &File, _offset: u64) -> io::Result<()> {
+    Ok(())
 }
 
 /// Reserves disk blocks for `0..len` so later writes through a mapping cannot fail with SIGBUS on a
@@ -135,6 +219,26 @@ mod tests {
         unlock(&a).unwrap();
         assert!(try_lock_exclusive(&b).unwrap());
         unlock(&b).unwrap();
+        // Byte locks of one description block exclusive byte locks of another, not flock.
+        let c = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&p)
+            .unwrap();
+        let d = File::open(&p).unwrap();
+        lock_byte_shared(&b, 7).unwrap();
+        assert!(!try_lock_byte_exclusive(&c, 7).unwrap());
+        assert!(!byte_unlocked(&d, 7).unwrap());
+        assert!(
+            try_lock_byte_exclusive(&c, 8).unwrap(),
+            "another byte is free"
+        );
+        assert!(try_lock_exclusive(&c).unwrap(), "flock is independent");
+        unlock(&c).unwrap();
+        unlock_byte(&b, 7).unwrap();
+        assert!(byte_unlocked(&d, 7).unwrap());
+        assert!(try_lock_byte_exclusive(&c, 7).unwrap());
+        unlock_byte(&c, 7).unwrap();
         reserve(&a, 10_000).unwrap();
         assert_eq!(a.metadata().unwrap().len(), 10_000);
         assert_eq!(network_fs(&a).unwrap(), None);

@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 pub mod crc32c;
+pub mod forward;
 pub mod fs;
 pub mod futex;
 pub mod mmap;

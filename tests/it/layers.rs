@@ -85,3 +85,9 @@ fn the_cli_reaches_pools_only_through_the_api() {
     );
     assert!(v.is_empty(), "{v:#?}");
 }
+
+#[test]
+fn mcp_reaches_pools_only_through_the_api() {
+    let v = violations("mcp", &["pool", "remote", "server", "cli"], &[]);
+    assert!(v.is_empty(), "{v:#?}");
+}

@@ -61,41 +61,64 @@ impl NativeClient {
     }
 
     #[napi]
-    pub fn create_pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+    pub fn create_pool(
+        &self,
+        pool_ref: String,
+        ref_kind: Option<String>,
+        size_bytes: f64,
+    ) -> napi::Result<NativePool> {
         let size = lift(js_u64(size_bytes, "size"))?;
+        let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
             Backend::Local(c) => {
-                let r = PoolRef::parse(&pool_ref);
                 let pool = lift(c.create_pool(&r, size))?;
                 PoolImpl::local(pool, &r)
             }
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&pool_ref, size))?),
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&r, size))?),
         };
         Ok(NativePool::new(inner))
     }
 
+    /// `read_only`: a handle that never writes (appends fail with `Permission`), local pools only.
     #[napi]
-    pub fn open_pool(&self, pool_ref: String) -> napi::Result<NativePool> {
+    pub fn open_pool(
+        &self,
+        pool_ref: String,
+        ref_kind: Option<String>,
+        read_only: Option<bool>,
+    ) -> napi::Result<NativePool> {
+        let read_only = read_only.unwrap_or(false);
+        let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
             Backend::Local(c) => {
-                let r = PoolRef::parse(&pool_ref);
-                PoolImpl::local(lift(c.open_pool(&r))?, &r)
+                let pool = if read_only {
+                    lift(c.resolve(&r).and_then(|p| Pool::open_path_read_only(&p)))?
+                } else {
+                    lift(c.open_pool(&r))?
+                };
+                PoolImpl::local(pool, &r)
             }
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&pool_ref))?),
+            Backend::Remote(_) if read_only => return Err(usage(
+                "a remote pool handle cannot be read-only: serve the pools with --access read-only",
+            )),
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&r))?),
         };
         Ok(NativePool::new(inner))
     }
 
     /// Opens the pool, creating it with `size_bytes` when missing.
     #[napi]
-    pub fn pool(&self, pool_ref: String, size_bytes: f64) -> napi::Result<NativePool> {
+    pub fn pool(
+        &self,
+        pool_ref: String,
+        ref_kind: Option<String>,
+        size_bytes: f64,
+    ) -> napi::Result<NativePool> {
         let size = lift(js_u64(size_bytes, "size"))?;
+        let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
-            Backend::Local(c) => {
-                let r = PoolRef::parse(&pool_ref);
-                PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r)
-            }
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&pool_ref, size))?),
+            Backend::Local(c) => PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r),
+            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&r, size))?),
         };
         Ok(NativePool::new(inner))
     }
@@ -125,23 +148,37 @@ impl NativeClient {
 
     /// JSON text of the pool object.
     #[napi]
-    pub fn pool_info(&self, pool_ref: String) -> napi::Result<String> {
+    pub fn pool_info(&self, pool_ref: String, ref_kind: Option<String>) -> napi::Result<String> {
+        let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         match &self.backend {
             Backend::Local(c) => {
-                let r = PoolRef::parse(&pool_ref);
                 let info = lift(c.pool_info(&r))?;
                 Ok(with_name(info.to_json(), &ref_name(&r)).to_string())
             }
-            Backend::Remote(rc) => Ok(lift(rc.info(&pool_ref))?.to_string()),
+            Backend::Remote(rc) => Ok(lift(rc.info(&r))?.to_string()),
         }
     }
 
     #[napi]
-    pub fn delete_pool(&self, pool_ref: String) -> napi::Result<()> {
+    pub fn delete_pool(&self, pool_ref: String, ref_kind: Option<String>) -> napi::Result<()> {
+        let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         match &self.backend {
-            Backend::Local(c) => lift(c.delete_pool(&PoolRef::parse(&pool_ref))),
-            Backend::Remote(rc) => lift(rc.delete(&pool_ref)),
+            Backend::Local(c) => lift(c.delete_pool(&r)),
+            Backend::Remote(rc) => lift(rc.delete(&r)),
         }
+    }
+}
+
+/// A pool ref from its text and kind: `"name"`, `"path"`, `"uri"`, or none (the CLI rule,
+/// `PoolRef::parse`).
+fn parse_ref(text: &str, kind: Option<&str>) -> plasmite::Result<PoolRef> {
+    match kind {
+        None => Ok(PoolRef::parse(text)),
+        Some("name") => Ok(PoolRef::name(text)),
+        Some("path") => Ok(PoolRef::path(text)),
+        Some("uri") => Ok(PoolRef::uri(text)),
+        Some(k) => Err(Error::usage(format!("unknown pool ref kind {k:?}"))
+            .with_hint("a ref is a string, or {name}, {path} or {uri}")),
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::limits;
 use crate::tail::{has_tags, Source, Step, TailArgs};
-use plasmite::api::{Durability, JsonText, Message};
+use plasmite::api::{Durability, JsonText, Message, PoolRef};
 use plasmite::remote::{self, Event, Follow, Options, Remote};
 use plasmite::server::wire;
 use plasmite::{Error, ErrorKind, Result};
@@ -55,14 +55,18 @@ impl RemoteClient {
         &self.base
     }
 
-    /// A remote pool ref must be a pool name.
-    fn name(r: &str) -> Result<&str> {
-        plasmite::api::check_name(r).map_err(|_| {
-            Error::usage(format!(
-                "a remote client takes pool names, got {r:?} (paths and URIs are local refs)"
-            ))
-        })?;
-        Ok(r)
+    /// A remote pool ref must be a pool name (a string ref follows the CLI rule: `NAME.plasmite`
+    /// is the name `NAME`).
+    fn name(r: &PoolRef) -> Result<String> {
+        match r {
+            PoolRef::Name(n) => {
+                plasmite::api::check_name(n)?;
+                Ok(n.clone())
+            }
+            other => Err(Error::usage(format!(
+                "a remote client takes pool names, got {other:?} (paths and URIs are local refs)"
+            ))),
+        }
     }
 
     fn pool(&self, name: &str) -> Result<RemotePool> {
@@ -95,7 +99,11 @@ impl RemoteClient {
                 req.send(b.to_string().as_bytes())
             }
             ("DELETE", _) => {
-                let mut req = self.agent.delete(&url);
+                // The server refuses a DELETE without this header (a browser form cannot send it).
+                let mut req = self
+                    .agent
+                    .delete(&url)
+                    .header("Content-Type", "application/json");
                 if let Some(a) = &auth {
                     req = req.header("Authorization", a);
                 }
@@ -149,24 +157,24 @@ impl RemoteClient {
         })
     }
 
-    pub fn create(&self, r: &str, size_bytes: u64) -> Result<RemotePool> {
+    pub fn create(&self, r: &PoolRef, size_bytes: u64) -> Result<RemotePool> {
         let name = Self::name(r)?;
         let body = serde_json::json!({"pool": name, "size_bytes": size_bytes});
         self.call("POST", "/v0/pools", Some(body))?;
-        self.pool(name)
+        self.pool(&name)
     }
 
-    pub fn open(&self, r: &str) -> Result<RemotePool> {
+    pub fn open(&self, r: &PoolRef) -> Result<RemotePool> {
         let name = Self::name(r)?;
         self.call(
             "POST",
             "/v0/pools/open",
             Some(serde_json::json!({"pool": name})),
         )?;
-        self.pool(name)
+        self.pool(&name)
     }
 
-    pub fn open_or_create(&self, r: &str, size_bytes: u64) -> Result<RemotePool> {
+    pub fn open_or_create(&self, r: &PoolRef, size_bytes: u64) -> Result<RemotePool> {
         match self.open(r) {
             Err(e) if e.kind() == ErrorKind::NotFound => match self.create(r, size_bytes) {
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => self.open(r),
@@ -184,11 +192,11 @@ impl RemoteClient {
             .unwrap_or_default())
     }
 
-    pub fn info(&self, r: &str) -> Result<serde_json::Value> {
-        self.pool(Self::name(r)?)?.info()
+    pub fn info(&self, r: &PoolRef) -> Result<serde_json::Value> {
+        self.pool(&Self::name(r)?)?.info()
     }
 
-    pub fn delete(&self, r: &str) -> Result<()> {
+    pub fn delete(&self, r: &PoolRef) -> Result<()> {
         let name = Self::name(r)?;
         self.call("DELETE", &format!("/v0/pools/{name}"), None)
             .map(|_| ())
@@ -216,21 +224,47 @@ impl RemotePool {
         self.remote.info()
     }
 
-    /// A tail source: a `Follow` of its own (one connection per tail).
+    /// The seq the next append will get: after the newest message (1 for a pool never written).
+    fn edge(&self) -> Result<u64> {
+        let info = self.remote.info()?;
+        Ok(info["bounds"]["newest"].as_u64().map_or(1, |n| n + 1))
+    }
+
+    /// A tail source: a `Follow` of its own (one connection per tail). Without `sinceSeq` the tail
+    /// starts at the live edge as it is now (the seq after the newest), as a local tail does: a
+    /// `Follow` connects only when first read, and its edge would be that later one.
     pub fn tail_source(&self, args: &TailArgs) -> Result<Box<dyn Source>> {
-        let since = args
-            .since_seq
-            .map(|s| crate::error::js_u64(s, "sinceSeq"))
-            .transpose()?;
+        let since = match args.since_seq {
+            Some(s) => crate::error::js_u64(s, "sinceSeq")?,
+            None => self.edge()?,
+        };
+        let since = Some(since);
         let remote = Remote::new(&self.url, &self.opts)?;
         Ok(Box::new(RemoteTail {
             follow: Follow::new(remote, since),
+            url: self.url.clone(),
+            opts: self.opts.clone(),
+            exact: args.batch == Some(1.0),
         }))
     }
 }
 
 struct RemoteTail {
     follow: Follow,
+    url: String,
+    opts: Options,
+    /// Reads nothing ahead (`batch: 1`): after each message the stream (whose socket holds what the
+    /// server already sent) is dropped, and the next read asks again from the next seq, so messages
+    /// evicted meanwhile are reported lost, as a local tail reports them.
+    exact: bool,
+}
+
+impl RemoteTail {
+    fn restart(&mut self) -> Result<()> {
+        let remote = Remote::new(&self.url, &self.opts)?;
+        self.follow = Follow::new(remote, self.follow.resume_seq());
+        Ok(())
+    }
 }
 
 impl Source for RemoteTail {
@@ -249,6 +283,9 @@ impl Source for RemoteTail {
         let deadline = until.map_or(slice, |u| u.min(slice));
         match self.follow.next(Some(deadline))? {
             Some(Event::Message(m)) => {
+                if self.exact {
+                    self.restart()?;
+                }
                 if has_tags(|| m.tags.iter().map(String::as_str), tags) {
                     m.write_json(out);
                     Ok(Step::Wrote)

@@ -25,6 +25,9 @@ pub struct TailArgs {
     pub max: Option<f64>,
     pub timeout_ms: Option<f64>,
     pub tags: Option<Vec<String>>,
+    /// Most messages per hand-off (`index.js` checks 1..=4096 and pulls that many); `1` also tells a
+    /// remote source to read nothing ahead.
+    pub batch: Option<f64>,
 }
 
 /// One step of a source.
@@ -261,6 +264,9 @@ impl Worker {
         let mut items = 0u32;
         let mut end: Option<&str> = None;
         let mut error = None;
+        // The timeout counts the time the reader waits: from this pull (or the last message) on,
+        // not the time JavaScript spent before asking again.
+        self.last_activity = Instant::now();
         while items < n && out.len() < limits::TAIL_BATCH_BYTES_MAX {
             if self.max.is_some_and(|m| self.delivered >= m) {
                 end = Some("max");

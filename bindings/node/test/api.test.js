@@ -69,8 +69,8 @@ for (const [name, setup] of Object.entries(backends)) {
     )
     other.close()
     client.deletePool('other')
-    // The server's envelope names no local path.
-    assertKind(() => client.openPool('other'), ErrorKind.NotFound, (e) => assert.ok(url || e.path))
+    // A remote NotFound names the server's path too.
+    assertKind(() => client.openPool('other'), ErrorKind.NotFound, (e) => assert.ok(e.path, `path from ${url ?? 'local'}`))
     assertKind(() => client.deletePool('other'), ErrorKind.NotFound)
     assert.deepEqual(
       client.listPools().map((p) => p.name),
@@ -271,6 +271,83 @@ for (const [name, setup] of Object.entries(backends)) {
     assert.equal(code, 0)
     assert.deepEqual(m.data, { from: 'child' })
     t.diagnostic(`commit-to-delivery latency ${latencyMs} ms`)
+  })
+
+  test(`${name}: refs as strings (the CLI rule) and as {name}, {path}, {uri}`, async (t) => {
+    const { client, url } = await setup(t)
+    client.createPool('chat.plasmite', 65536).append('by suffix')
+    client.createPool({ name: 'mid.dle' }, 65536)
+    assert.deepEqual(
+      client.listPools().map((p) => p.name),
+      ['chat', 'mid.dle'],
+    )
+    assert.equal(client.openPool({ name: 'chat' }).get(1).data, 'by suffix')
+    assert.equal(client.poolInfo('chat.plasmite').messageCount, 1)
+    // A name is checked as a name, even with a `/` the CLI rule would read as a path.
+    for (const bad of ['sub/dir', '../escape', '', '-dash']) {
+      assertKind(() => client.createPool({ name: bad }, 65536), ErrorKind.Usage)
+    }
+    assertKind(() => client.openPool({ uri: 'tcp://127.0.0.1:1/pool/chat' }), ErrorKind.Usage)
+    for (const bad of [{ nom: 'x' }, { name: 1 }, { name: 'a', path: 'b' }, 7, null]) {
+      assertKind(() => client.openPool(bad), ErrorKind.Usage)
+    }
+    if (url) assertKind(() => client.openPool({ path: '/tmp/x.plasmite' }), ErrorKind.Usage)
+  })
+
+  test(`${name}: openPool readOnly`, async (t) => {
+    const { client, url } = await setup(t)
+    client.createPool('ro', 65536).append({ n: 1 })
+    if (url) {
+      assertKind(() => client.openPool('ro', { readOnly: true }), ErrorKind.Usage)
+      return
+    }
+    const ro = client.openPool('ro', { readOnly: true })
+    assert.equal(ro.get(1).data.n, 1)
+    assert.equal(ro.info().writable, false)
+    assertKind(() => ro.append({ n: 2 }), ErrorKind.Permission, (e) => assert.ok(e.path))
+    assert.equal(client.openPool('ro', { readOnly: false }).append({ n: 2 }).seq, 2)
+    assertKind(() => client.openPool('ro', { readOnly: 'yes' }), ErrorKind.Usage)
+  })
+
+  test(`${name}: tail.end, timeouts counted from the pull, the live edge at creation, batch`, async (t) => {
+    const { client } = await setup(t)
+    const pool = client.createPool('ends', 1024 * 1024)
+    const live = pool.tail({ max: 1 }) // from the live edge as it is now, before any append
+    pool.append({ n: 1 })
+    pool.append({ n: 2 })
+    const byMax = pool.tail({ sinceSeq: 1, max: 1 })
+    assert.equal(byMax.end, null)
+    assert.deepEqual((await drain(byMax)).map((m) => m.seq), [1])
+    assert.equal(byMax.end, 'max')
+    assert.deepEqual((await drain(live)).map((m) => m.seq), [1], 'the edge is where the tail was made')
+    const byTimeout = pool.tail({ sinceSeq: 3, timeoutMs: 50 })
+    assert.deepEqual(await drain(byTimeout), [])
+    assert.equal(byTimeout.end, 'timeout')
+    // The timeout counts the wait of a read, not the time before it: a late reader still gets what is there.
+    const late = pool.tail({ sinceSeq: 1, timeoutMs: 50, batch: 1 })
+    await sleep(300)
+    assert.deepEqual((await drain(late)).map((m) => m.seq), [1, 2])
+    assert.equal(late.end, 'timeout')
+    const cancelled = pool.tail({ sinceSeq: 1 })
+    await cancelled.next()
+    cancelled.cancel()
+    assert.equal(cancelled.end, 'cancelled')
+    for (const batch of [0, 4097, 1.5, '1']) assertKind(() => pool.tail({ batch }), ErrorKind.Usage)
+  })
+
+  test(`${name}: a batch-1 tail reads nothing ahead, so a reader that pauses sees its losses`, async (t) => {
+    const { client } = await setup(t)
+    const pool = client.createPool('ring', 65536)
+    const pad = 'x'.repeat(70)
+    for (let i = 0; i < 100; i++) pool.append({ pad })
+    const slow = pool.tail({ sinceSeq: 1, batch: 1 })
+    assert.equal((await slow.next()).value.seq, 1)
+    for (let i = 0; i < 1000; i++) pool.append({ pad })
+    const { oldest } = pool.info().bounds
+    assert.ok(oldest > 2, `the ring wrapped (oldest ${oldest})`)
+    assert.equal((await slow.next()).value.seq, oldest)
+    assert.equal(slow.lost, oldest - 2)
+    slow.cancel()
   })
 }
 

@@ -135,6 +135,14 @@ impl Lex {
         }
     }
 
+    /// Every argument not yet consumed, untouched (flags included): the child argv of `tap`.
+    pub(super) fn rest_raw(&mut self) -> Vec<OsString> {
+        match self.parser.try_raw_args() {
+            Some(raw) => raw.collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The next token, or `None` at the end.
     pub(super) fn next(&mut self) -> Result<Option<Item>, UsageError> {
         if let Some(mut raw) = self.parser.try_raw_args() {

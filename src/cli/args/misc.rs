@@ -125,7 +125,7 @@ pub(super) fn parse_help(lex: &mut Lex) -> Result<Command, UsageError> {
     if topic == crate::cli::help::WHERE_TOPIC {
         return Ok(Command::Help { topic: Some(topic) });
     }
-    match commands::find(&topic) {
+    match commands::resolve(&topic) {
         Some(spec) => Ok(Command::Help {
             topic: Some(spec.path.to_owned()),
         }),

@@ -19,6 +19,8 @@ fn frame(cmd: CommandId) -> (Vec<&'static str>, Vec<&'static str>) {
         CommandId::Root => vec!["version"],
         CommandId::Poke | CommandId::Peek | CommandId::Doctor => vec!["chat"],
         CommandId::Get => vec!["chat", "1"],
+        CommandId::Tap => vec!["chat", "true"],
+        CommandId::Duplex => vec!["chat"],
         CommandId::PoolCreate
         | CommandId::PoolInfo
         | CommandId::PoolDelete
@@ -171,6 +173,11 @@ fn table_defaults_match_parser_defaults() {
     } else {
         panic!("serve frame failed");
     }
+    if let Ok(Command::Mcp(m)) = invoke(CommandId::Mcp, &[]) {
+        assert_eq!(find(CommandId::Mcp, "access"), Some(m.access.name()));
+    } else {
+        panic!("mcp frame failed");
+    }
     let global = run(&["version"]).map(|i| i.global.color.name()).ok();
     assert_eq!(find(CommandId::Root, "color"), global);
 }
@@ -217,6 +224,7 @@ fn no_panic_on_any_pair_of_awkward_tokens() {
         "pool",
         "doctor",
         "serve",
+        "mcp",
         "completion",
         "version",
         "help",

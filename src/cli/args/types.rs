@@ -131,6 +131,10 @@ pub enum Command {
     Peek(PeekArgs),
     /// `get POOL SEQ`.
     Get(GetArgs),
+    /// `tap POOL -- CMD [ARGS]...`.
+    Tap(super::TapArgs),
+    /// `duplex POOL`.
+    Duplex(super::DuplexArgs),
     /// `pool create NAME...`.
     PoolCreate(PoolCreateArgs),
     /// `pool list`.
@@ -145,6 +149,8 @@ pub enum Command {
     PoolCursorDelete(PoolCursorDeleteArgs),
     /// `doctor POOL` / `doctor --all`.
     Doctor(DoctorArgs),
+    /// `mcp`: the Model Context Protocol over stdio.
+    Mcp(McpArgs),
     /// `completion SHELL`.
     Completion(CompletionArgs),
     /// `serve`.
@@ -328,6 +334,13 @@ pub struct DoctorArgs {
     pub target: DoctorTarget,
     /// `--format` / `--json`; `None` lets the caller choose.
     pub format: Option<OutputFormat>,
+}
+
+/// `mcp [--access MODE]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McpArgs {
+    /// `--access`, default [`Access::ReadWrite`].
+    pub access: Access,
 }
 
 /// `completion SHELL`.

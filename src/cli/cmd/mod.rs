@@ -1,12 +1,15 @@
 //! One module per command: each resolves its pool refs, calls the library API and renders the result.
 
 pub mod doctor;
+pub mod duplex;
 pub mod get;
+pub mod mcp;
 pub mod peek;
 pub mod poke;
 pub mod pool;
 pub mod remote;
 pub mod serve;
+pub mod tap;
 
 use crate::api::{Client, Pool, PoolHandle, PoolRef, RemoteClient};
 use crate::cli::app::Ctx;
