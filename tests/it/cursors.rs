@@ -278,7 +278,9 @@ fn a_cursor_consumer_killed_100_times_never_skips_and_repeats_only_after_its_com
         let (p, stop) = (p.clone(), Arc::clone(&stop));
         std::thread::spawn(move || {
             let mut n = 0u64;
-            while !stop.load(Ordering::SeqCst) {
+            // Bounded (40k messages of ~60 B, well inside the ring): a slow machine takes longer,
+            // it does not lap the consumer.
+            while !stop.load(Ordering::SeqCst) && n < 40_000 {
                 p.append_json(format!("{{\"n\":{n}}}").as_bytes(), NONE, Durability::Fast)
                     .unwrap();
                 n += 1;
