@@ -30,11 +30,14 @@ pub enum ErrorKind {
     Io,
     /// A bug in plasmite.
     Internal,
+    /// A reader that asked to refuse gaps was lapped: messages it had not read were evicted by the
+    /// ring. The error's `seq` is the first missing seq and `lost` how many were missing.
+    RetentionGap,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of the contract.
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Usage,
         ErrorKind::NotFound,
         ErrorKind::AlreadyExists,
@@ -43,6 +46,7 @@ impl ErrorKind {
         ErrorKind::Corrupt,
         ErrorKind::Io,
         ErrorKind::Internal,
+        ErrorKind::RetentionGap,
     ];
 
     /// The stable name used in JSON error envelopes.
@@ -56,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "Corrupt",
             ErrorKind::Io => "Io",
             ErrorKind::Internal => "Internal",
+            ErrorKind::RetentionGap => "RetentionGap",
         }
     }
 
@@ -70,6 +75,7 @@ impl ErrorKind {
             ErrorKind::Permission => 6,
             ErrorKind::Corrupt => 7,
             ErrorKind::Io => 8,
+            ErrorKind::RetentionGap => 9,
         }
     }
 
@@ -89,11 +95,14 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
-    message: String,
+    /// Boxed (not a `String`): 8 bytes fewer keep `Result<T, Error>` small.
+    message: Box<str>,
     hint: Option<String>,
     path: Option<PathBuf>,
     seq: Option<u64>,
     offset: Option<u64>,
+    /// How many messages a `RetentionGap` lost; 0 = none (a gap loses at least one).
+    lost: u64,
     source: Option<io::Error>,
 }
 
@@ -105,13 +114,27 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             hint: None,
             path: None,
             seq: None,
             offset: None,
+            lost: 0,
             source: None,
         }
+    }
+
+    /// A `RetentionGap`: `lost` messages from `first_missing` on were evicted before they were read.
+    pub fn retention_gap(first_missing: u64, lost: u64) -> Error {
+        Error::new(
+            ErrorKind::RetentionGap,
+            format!("{lost} messages were evicted before they were read, from seq {first_missing}"),
+        )
+        .with_seq(first_missing)
+        .with_lost(lost)
+        .with_hint(
+            "read faster, give the pool more room (pool create --size), or resume from the oldest",
+        )
     }
 
     /// Shorthand for a `Usage` error.
@@ -164,6 +187,12 @@ impl Error {
         self
     }
 
+    /// Adds how many messages were lost (a `RetentionGap`).
+    pub fn with_lost(mut self, lost: u64) -> Error {
+        self.lost = lost;
+        self
+    }
+
     /// The stable kind.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -188,13 +217,17 @@ impl Error {
     pub fn offset(&self) -> Option<u64> {
         self.offset
     }
+    /// How many messages were lost, if known (a `RetentionGap`).
+    pub fn lost(&self) -> Option<u64> {
+        (self.lost > 0).then_some(self.lost)
+    }
 
     /// The error envelope body shared by the CLI and the HTTP server:
-    /// `{"error":{"kind","message","hint"?,"path"?,"seq"?,"offset"?}}`.
+    /// `{"error":{"kind","message","hint"?,"path"?,"seq"?,"offset"?,"lost"?}}`.
     pub fn to_json(&self) -> serde_json::Value {
         let mut inner = serde_json::Map::new();
         inner.insert("kind".into(), self.kind.as_str().into());
-        inner.insert("message".into(), self.message.clone().into());
+        inner.insert("message".into(), (*self.message).into());
         if let Some(h) = &self.hint {
             inner.insert("hint".into(), h.clone().into());
         }
@@ -206,6 +239,9 @@ impl Error {
         }
         if let Some(o) = self.offset {
             inner.insert("offset".into(), o.into());
+        }
+        if let Some(n) = self.lost() {
+            inner.insert("lost".into(), n.into());
         }
         let mut outer = serde_json::Map::new();
         outer.insert("error".into(), serde_json::Value::Object(inner));
@@ -271,6 +307,13 @@ mod tests {
         assert_eq!(v["error"]["offset"], 4096);
         assert_eq!(v["error"]["seq"], 7);
         assert_eq!(v["error"]["path"], "/p");
+        let gap = Error::retention_gap(5, 3).to_json();
+        assert_eq!(gap["error"]["kind"], "RetentionGap");
+        assert_eq!(
+            (gap["error"]["seq"].as_u64(), gap["error"]["lost"].as_u64()),
+            (Some(5), Some(3))
+        );
+        assert_eq!(ErrorKind::RetentionGap.exit_code(), 9);
         let plain = Error::usage("x").to_json();
         assert!(plain["error"].get("hint").is_none());
     }

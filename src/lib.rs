@@ -31,6 +31,7 @@
 //!         assert_eq!(m.tags().collect::<Vec<_>>(), ["env"]);
 //!     }
 //! }
+//! drop((tail, pool)); // delete is Busy while a handle that appended is open
 //! client.delete_pool(&PoolRef::name("events"))?;
 //! # std::fs::remove_dir(&dir).ok();
 //! # Ok::<(), plasmite::Error>(())

@@ -88,6 +88,18 @@ pub const REPLAY_SPEED_MAX: f64 = 1_000_000.0;
 /// `pool delete`). Guards against accidental glob explosions.
 pub const POOL_NAMES_COUNT_MAX: usize = 1024;
 
+// ---- durable named cursors ----
+
+/// Longest cursor name, in bytes (a file name in the pool's cursor directory).
+pub const CURSOR_NAME_BYTES_MAX: usize = 128;
+
+/// Most bytes read of a cursor file (`{"seq":…,"pool_created_ns":…}` is under 64).
+pub const CURSOR_FILE_BYTES_MAX: u64 = 4096;
+
+/// A cursor consumer (`peek --cursor`) flushes its output and commits at least every this many
+/// messages read (and whenever it catches up or ends): the most a restart can repeat.
+pub const CURSOR_COMMIT_MESSAGES: u64 = 4096;
+
 // ---- --where filter language ----
 
 /// Maximum size of a filter expression's source text, in bytes (UTF-8).

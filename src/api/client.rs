@@ -100,9 +100,12 @@ impl Client {
         Ok(out)
     }
 
-    /// Deletes a pool; `Busy` while a writer holds it, `NotFound` when missing.
+    /// Deletes a pool and its cursors; `Busy` while a writer holds it, `NotFound` when missing.
     pub fn delete_pool(&self, r: &PoolRef) -> Result<()> {
-        PoolFile::delete(&self.resolve(r)?)
+        let path = self.resolve(r)?;
+        PoolFile::delete(&path)?;
+        // Its cursors go with it (see `cursor`): a new pool of the name starts without them.
+        super::cursor::delete_all(&path)
     }
 
     /// Validates a pool (the engine behind `doctor`).

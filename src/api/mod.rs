@@ -4,6 +4,7 @@
 //! returns [`crate::Error`] with a stable kind.
 
 mod client;
+mod cursor;
 mod handle;
 mod message;
 mod pool;
@@ -14,10 +15,15 @@ mod tail_any;
 
 pub use crate::pool::validate::{Issue, Report};
 pub use client::{Client, PoolListing};
+pub use cursor::{
+    check_cursor_name, cursor_dir, cursor_lags, delete_cursor, CursorLag, NamedCursor,
+};
 pub use handle::{PoolHandle, Record, RemotePool, Retry};
 pub use message::{write_envelope, write_json_string, JsonText, Message, MessageRef};
 pub use pool::{now_unix_ns, Durability, Pool, PoolInfo, Receipt};
 pub use poolref::{check_name, PoolRef, POOL_EXTENSION};
 pub use remote::{is_url, RemoteClient, RemoteOptions};
-pub use tail::{Canceller, Tail, TailEnd, TailEvent, TailEventRef, TailOptions, TailStart};
+pub use tail::{
+    Canceller, GapPolicy, Tail, TailEnd, TailEvent, TailEventRef, TailOptions, TailStart,
+};
 pub use tail_any::{EventRef, MessageView, PoolTail, Tags, TailCanceller};

@@ -3,9 +3,12 @@
 //!
 //! A tail buffers exactly one message (its read buffer): it never reads ahead, so a slow consumer only
 //! falls behind, and if writers lap it, it reports how many messages it lost and carries on from the
-//! oldest. Once cancellation is observed, nothing more is delivered. A tail waiting for messages checks
-//! every `TAIL_FILE_CHECK_INTERVAL` that its pool file is still linked at its path; when it was
-//! deleted or replaced, the tail yields one `NotFound` error naming the path and ends.
+//! oldest ([`GapPolicy::Continue`]), or ends with a `RetentionGap` error naming the first missing seq
+//! before delivering anything after the gap ([`GapPolicy::Error`]). Gaps are seen on the raw frames,
+//! before any filter a caller applies. Once cancellation is observed, nothing more is delivered. A
+//! tail waiting for messages checks every `TAIL_FILE_CHECK_INTERVAL` that its pool file is still
+//! linked at its path; when it was deleted or replaced, the tail yields one `NotFound` error naming
+//! the path and ends.
 
 use super::message::{Message, MessageRef};
 use super::pool::{read_error, state_error, Pool};
@@ -29,6 +32,32 @@ pub enum TailStart {
     SinceTime(u64),
 }
 
+/// What a tail does when messages it has not read were evicted (it was lapped, or it started at a
+/// seq older than the oldest held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GapPolicy {
+    /// Report the gap ([`TailEvent::Dropped`]) and carry on from the oldest message.
+    #[default]
+    Continue,
+    /// End the tail with an error of kind `RetentionGap` (its `seq` the first missing seq, its
+    /// `lost` how many), before any later message; the tail then reports [`TailEnd::Cancelled`].
+    Error,
+}
+
+impl GapPolicy {
+    /// The names used by the CLI (`--on-gap`) and the HTTP protocol (`gap_policy=`).
+    pub const NAMES: [&'static str; 2] = ["continue", "error"];
+
+    /// Parses a name of [`GapPolicy::NAMES`].
+    pub fn from_name(name: &str) -> Option<GapPolicy> {
+        match name {
+            "continue" => Some(GapPolicy::Continue),
+            "error" => Some(GapPolicy::Error),
+            _ => None,
+        }
+    }
+}
+
 /// Options of a tail.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TailOptions {
@@ -41,6 +70,8 @@ pub struct TailOptions {
     pub idle_timeout: Option<Duration>,
     /// Stop at this instant.
     pub deadline: Option<Instant>,
+    /// Carry on after a gap (the default) or end with a `RetentionGap` error.
+    pub gap_policy: GapPolicy,
 }
 
 /// What a tail yields.
@@ -66,7 +97,7 @@ pub enum TailEnd {
     Max,
     /// Nothing arrived within the idle timeout, or the deadline passed.
     Timeout,
-    /// [`Canceller::cancel`] was called.
+    /// [`Canceller::cancel`] was called, or the tail ended on an error (a `RetentionGap`).
     Cancelled,
 }
 
@@ -97,7 +128,8 @@ pub struct Tail {
     last_activity: Instant,
     cancel: Arc<AtomicBool>,
     pending_skip: bool,
-    pending_drop: Option<u64>,
+    /// A gap found at the start: (first missing seq, lost).
+    pending_drop: Option<(u64, u64)>,
     /// Messages below this seq are skipped (a `Since` beyond the current newest).
     min_seq: u64,
     ended: Option<TailEnd>,
@@ -129,7 +161,8 @@ impl Tail {
             }
             TailStart::Since(seq) => {
                 if seq < view.state.oldest_seq {
-                    pending_drop = Some(view.state.oldest_seq - seq.max(1)).filter(|&n| n > 0);
+                    let first = seq.max(1);
+                    pending_drop = Some((first, view.state.oldest_seq - first)).filter(|d| d.1 > 0);
                     view.oldest()
                 } else if seq >= view.state.next_seq {
                     view.edge()
@@ -171,6 +204,12 @@ impl Tail {
     /// Why the tail ended, once it has.
     pub fn end(&self) -> Option<TailEnd> {
         self.ended
+    }
+
+    /// The gap found at the start, before anything was read: (first missing seq, how many), when the
+    /// tail starts at a seq older than the oldest held.
+    pub fn start_gap(&self) -> Option<(u64, u64)> {
+        self.pending_drop
     }
 
     /// The seq the tail will deliver next (resume point for reconnects).
@@ -220,8 +259,8 @@ impl Tail {
                 self.ended = Some(TailEnd::Cancelled);
                 return None;
             }
-            if let Some(lost) = self.pending_drop.take() {
-                return Some(Ok(Some(lost)));
+            if let Some((first, lost)) = self.pending_drop.take() {
+                return Some(self.gap(first, lost));
             }
             if self.opts.max.is_some_and(|m| self.delivered >= m) {
                 self.ended = Some(TailEnd::Max);
@@ -245,7 +284,10 @@ impl Tail {
                     }
                     return Some(Ok(None));
                 }
-                Ok(Step::Lapped { lost }) => return Some(Ok(Some(lost))),
+                // The cursor now points at the oldest message: the gap is just below it.
+                Ok(Step::Lapped { lost }) => {
+                    return Some(self.gap(self.cur.seq.saturating_sub(lost), lost))
+                }
                 Ok(Step::CaughtUp) => {}
                 Err(e @ ReadError::Corrupt { .. }) => {
                     self.pending_skip = true;
@@ -276,6 +318,17 @@ impl Tail {
                     || interrupt.is_some_and(|f| f.load(Ordering::SeqCst))
                     || region.version_after_copy() != version
             });
+        }
+    }
+
+    /// A gap of `lost` messages from `first`: a drop event, or the end of the tail with an error.
+    fn gap(&mut self, first: u64, lost: u64) -> Result<Option<u64>> {
+        match self.opts.gap_policy {
+            GapPolicy::Continue => Ok(Some(lost)),
+            GapPolicy::Error => {
+                self.ended = Some(TailEnd::Cancelled);
+                Err(crate::error::Error::retention_gap(first, lost))
+            }
         }
     }
 

@@ -10,7 +10,7 @@
 
 use super::handle::PoolHandle;
 use super::message::{Message, MessageRef};
-use super::tail::{Canceller, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
+use super::tail::{Canceller, GapPolicy, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;
 use crate::remote::{Event, Follow};
@@ -153,6 +153,22 @@ impl PoolTail {
         Ok(())
     }
 
+    /// The seq a local tail reads next; `None` for a remote one.
+    pub fn next_seq(&self) -> Option<u64> {
+        match &self.door {
+            Door::Local(t) => Some(t.next_seq()),
+            Door::Remote(_) => None,
+        }
+    }
+
+    /// A gap known at the start of a local tail: (first missing seq, how many).
+    pub fn start_gap(&self) -> Option<(u64, u64)> {
+        match &self.door {
+            Door::Local(t) => t.start_gap(),
+            Door::Remote(_) => None,
+        }
+    }
+
     /// A handle that cancels this tail from another thread.
     pub fn canceller(&self) -> TailCanceller {
         match &self.door {
@@ -280,7 +296,7 @@ impl RemoteTail {
         let d = Arc::clone(&deadline);
         std::thread::Builder::new()
             .name("plasmite-follow".into())
-            .spawn(move || run_follower(follow, &d, &tx))
+            .spawn(move || run_follower(follow, opts.gap_policy, &d, &tx))
             .map_err(|e| Error::io("cannot start the follower thread", e))?;
         Ok(RemoteTail {
             rx,
@@ -357,11 +373,22 @@ fn stopped() -> Error {
 }
 
 /// The follower thread: events until the deadline (which the consumer may push back), an error,
-/// or the consumer going away.
-fn run_follower(mut f: Follow, deadline: &Mutex<Option<Instant>>, tx: &SyncSender<Msg>) {
+/// or the consumer going away. Under [`GapPolicy::Error`] a drop line ends it with a `RetentionGap`
+/// (the server's drop line names the seq after the gap, so the first missing one is that minus
+/// `lost`), before any later message is handed over.
+fn run_follower(
+    mut f: Follow,
+    policy: GapPolicy,
+    deadline: &Mutex<Option<Instant>>,
+    tx: &SyncSender<Msg>,
+) {
     loop {
         let d = *deadline.lock().unwrap_or_else(|p| p.into_inner());
         let msg = match f.next(d) {
+            Ok(Some(Event::Drop { lost })) if policy == GapPolicy::Error => {
+                let first = f.resume_seq().unwrap_or(0).saturating_sub(lost);
+                Msg::End(Err(Error::retention_gap(first, lost)))
+            }
             Ok(Some(ev)) => Msg::Event(ev),
             Ok(None) => {
                 let now = *deadline.lock().unwrap_or_else(|p| p.into_inner());

@@ -162,6 +162,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> CmdResult {
         Command::PoolList(a) => cmd::pool::list(ctx, a),
         Command::PoolInfo(a) => cmd::pool::info(ctx, a),
         Command::PoolDelete(a) => cmd::pool::delete(ctx, a),
+        Command::PoolCursors(a) => cmd::pool::cursors(ctx, a),
+        Command::PoolCursorDelete(a) => cmd::pool::cursor_delete(ctx, a),
         Command::Doctor(a) => cmd::doctor::run(ctx, a),
         Command::Serve(a) => cmd::serve::run(ctx, a),
         Command::ServeInit(a) => cmd::serve::init(ctx, a),

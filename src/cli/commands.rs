@@ -30,6 +30,10 @@ pub enum CommandId {
     PoolInfo,
     /// `pool delete`.
     PoolDelete,
+    /// `pool cursors`.
+    PoolCursors,
+    /// `pool cursor-delete`.
+    PoolCursorDelete,
     /// `doctor`.
     Doctor,
     /// `serve` (runnable, and a group for `init`/`check`).
@@ -194,8 +198,36 @@ Messages this process sent are not printed unless --echo-self.",
         path: "pool delete",
         summary: "Delete pools",
         usage: "NAME...",
-        description: "Deletes each named pool file.",
+        description: "Deletes each named pool file and its cursors.",
         args: &[NAMES_ARG],
+    },
+    CommandSpec {
+        id: CommandId::PoolCursors,
+        path: "pool cursors",
+        summary: "List a pool's durable cursors and their lag",
+        usage: "[FLAGS] NAME",
+        description: "Lists the cursors kept beside a local pool (peek --cursor): each one's committed seq, how many messages it is behind the newest, and whether writers lapped it (and by how many).",
+        args: &[ArgSpec {
+            name: "NAME",
+            help: "Pool name or path",
+        }],
+    },
+    CommandSpec {
+        id: CommandId::PoolCursorDelete,
+        path: "pool cursor-delete",
+        summary: "Delete a durable cursor",
+        usage: "[FLAGS] NAME CURSOR",
+        description: "Removes one cursor of a local pool; Busy while a consumer holds it.",
+        args: &[
+            ArgSpec {
+                name: "NAME",
+                help: "Pool name or path",
+            },
+            ArgSpec {
+                name: "CURSOR",
+                help: "Cursor name",
+            },
+        ],
     },
     CommandSpec {
         id: CommandId::Doctor,
@@ -370,7 +402,14 @@ mod tests {
         let pool: Vec<_> = subcommands("pool").map(|c| c.path).collect();
         assert_eq!(
             pool,
-            ["pool create", "pool list", "pool info", "pool delete"]
+            [
+                "pool create",
+                "pool list",
+                "pool info",
+                "pool delete",
+                "pool cursors",
+                "pool cursor-delete"
+            ]
         );
         let serve: Vec<_> = subcommands("serve").map(|c| c.path).collect();
         assert_eq!(serve, ["serve init", "serve check"]);

@@ -296,7 +296,17 @@ mod tests {
         let cases: &[(&[&str], &[&str])] = &[
             (&["pls", "pe"], &["peek"]),
             (&["plasmite", "p"], &["poke", "peek", "pool"]),
-            (&["pls", "pool", ""], &["create", "list", "info", "delete"]),
+            (
+                &["pls", "pool", ""],
+                &[
+                    "create",
+                    "list",
+                    "info",
+                    "delete",
+                    "cursors",
+                    "cursor-delete",
+                ],
+            ),
             (&["pls", "serve", "i"], &["init"]),
             (&["pls", "serve", "--bind", "x", ""], &[]),
             (&["pls", "pool", "create", "a", "Cargo.t"], &["Cargo.toml"]),
@@ -320,7 +330,10 @@ mod tests {
             ),
             (&["pls", "pool", "create", "--s"], &["--size"]),
             (&["pls", "--dir", "/tmp", "pool", "l"], &["list"]),
-            (&["pls", "peek", "--tag", "x", "--on"], &["--one"]),
+            (
+                &["pls", "peek", "--tag", "x", "--on"],
+                &["--on-gap", "--one"],
+            ),
             (&["pls", "peek", "--tail", ""], &[]),
             (
                 &["pls", "-"],

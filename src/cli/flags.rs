@@ -9,7 +9,7 @@
 //! `default` is one of the `choices`.
 
 use crate::cli::args::types::{
-    Access, Color, Durability, ErrorPolicy, InputFormat, OutputFormat, SERVE_BIND_DEFAULT,
+    Access, Color, Durability, ErrorPolicy, GapMode, InputFormat, OutputFormat, SERVE_BIND_DEFAULT,
 };
 use crate::cli::commands::CommandId::{self, *};
 
@@ -43,6 +43,8 @@ pub enum FlagId {
     DataOnly,
     Replay,
     QuietDrops,
+    OnGap,
+    Cursor,
     NoFollow,
     Size,
     All,
@@ -183,13 +185,40 @@ impl FlagSpec {
 
 /// Every command (help works everywhere).
 const EVERYWHERE: &[CommandId] = &[
-    Root, Poke, Peek, Get, Tap, Duplex, Pool, PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor,
-    Serve, ServeInit, ServeCheck, Mcp, Completion, Version, Help,
+    Root,
+    Poke,
+    Peek,
+    Get,
+    Tap,
+    Duplex,
+    Pool,
+    PoolCreate,
+    PoolList,
+    PoolInfo,
+    PoolDelete,
+    PoolCursors,
+    PoolCursorDelete,
+    Doctor,
+    Serve,
+    ServeInit,
+    ServeCheck,
+    Mcp,
+    Completion,
+    Version,
+    Help,
 ];
 const CLIENT: &[CommandId] = &[Poke, Peek, Get, Duplex];
 const PRINTING: &[CommandId] = &[Peek, Get];
 /// The management commands: a human format on a terminal, JSON otherwise.
-const REPORTING: &[CommandId] = &[PoolCreate, PoolList, PoolInfo, PoolDelete, Doctor];
+const REPORTING: &[CommandId] = &[
+    PoolCreate,
+    PoolList,
+    PoolInfo,
+    PoolDelete,
+    PoolCursors,
+    PoolCursorDelete,
+    Doctor,
+];
 const SERVING: &[CommandId] = &[Serve, ServeCheck];
 
 /// The table. Order is the order flags are listed in help.
@@ -371,6 +400,22 @@ pub static FLAGS: &[FlagSpec] = &[
         FlagId::QuietDrops,
         "quiet-drops",
         "Do not report messages overwritten before they were read",
+        &[Peek],
+    ),
+    FlagSpec::valued(
+        FlagId::OnGap,
+        "on-gap",
+        "POLICY",
+        "When messages were overwritten before they were read: continue, or error (exit 9)",
+        &[Peek],
+    )
+    .choices(GapMode::NAMES)
+    .default("continue"),
+    FlagSpec::valued(
+        FlagId::Cursor,
+        "cursor",
+        "NAME",
+        "Resume after this durable cursor's position and commit to it (local pools)",
         &[Peek],
     ),
     // remote client options (poke, peek, get)

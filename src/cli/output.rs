@@ -418,7 +418,7 @@ impl Diag {
     }
 
     /// Reports an error: `error: …` + `hint: …` on a terminal, the JSON envelope otherwise (keys in
-    /// the order `kind, message, hint, path, seq, offset`). Commands quoted in the hint use the name
+    /// the order `kind, message, hint, path, seq, offset, lost`). Commands quoted in the hint use the name
     /// the program was run as.
     pub fn error(&self, e: &Error) {
         let mut s = Vec::new();

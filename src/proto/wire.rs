@@ -272,6 +272,9 @@ pub fn error_from_envelope(v: &serde_json::Value) -> Option<Error> {
     if let Some(o) = e.get("offset").and_then(|o| o.as_u64()) {
         err = err.with_offset(o);
     }
+    if let Some(n) = e.get("lost").and_then(|n| n.as_u64()) {
+        err = err.with_lost(n);
+    }
     Some(err)
 }
 

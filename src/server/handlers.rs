@@ -245,6 +245,11 @@ fn pool_json(name: &str, info: &crate::api::PoolInfo) -> serde_json::Value {
     let mut v = info.to_json();
     if let Some(o) = v.as_object_mut() {
         o.insert("name".into(), name.into());
+        // Additive: each durable cursor's lag (absent when the cursor directory cannot be read).
+        if let Ok(lags) = crate::api::cursor_lags(&info.path, info) {
+            let list: Vec<serde_json::Value> = lags.iter().map(|l| l.to_json()).collect();
+            o.insert("cursors".into(), list.into());
+        }
     }
     v
 }

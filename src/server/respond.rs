@@ -14,6 +14,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::NotFound => 404,
         ErrorKind::AlreadyExists => 409,
         ErrorKind::Busy => 423,
+        ErrorKind::RetentionGap => 410,
         ErrorKind::Corrupt | ErrorKind::Io | ErrorKind::Internal => 500,
     }
 }
@@ -31,6 +32,7 @@ pub fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         409 => "Conflict",
+        410 => "Gone",
         411 => "Length Required",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",

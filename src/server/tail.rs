@@ -5,7 +5,8 @@
 //! and flushed as soon as the tail catches up, so a live message leaves within one wake-up. The
 //! stream ends at `max` messages, at its deadline (`timeout_ms`, capped by the server), when the client
 //! goes away (the connection thread cancels the tail), when one chunk is not accepted by the client
-//! within the write timeout, or after an error that is not `Corrupt`. The socket's send buffer is
+//! within the write timeout, or after an error that is not `Corrupt` (with `gap_policy=error`, a
+//! `RetentionGap` error line in place of the drop line, the headers being sent already). The socket's send buffer is
 //! bounded (`HTTP_TAIL_SEND_BUFFER_BYTES`), so a reader that stops pins little kernel memory.
 
 use super::conn::Conn;
@@ -14,7 +15,7 @@ use super::respond::{envelope, HttpError, VERSION_HEADER};
 use super::routes::{number, query};
 use super::wire::write_drop;
 use super::Shared;
-use crate::api::{Tail, TailEventRef, TailOptions, TailStart};
+use crate::api::{GapPolicy, Tail, TailEventRef, TailOptions, TailStart};
 use crate::error::{Error, ErrorKind};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -71,10 +72,16 @@ pub(crate) fn plan(
     let mut since = None;
     let mut max = None;
     let mut timeout_ms = None;
-    for (k, v) in query(q, &["since_seq", "max", "timeout_ms"])? {
+    let mut gap_policy = GapPolicy::Continue;
+    for (k, v) in query(q, &["since_seq", "max", "timeout_ms", "gap_policy"])? {
         match k {
             "since_seq" => since = Some(number("since_seq", v)?),
             "max" => max = Some(number("max", v)?),
+            "gap_policy" => {
+                gap_policy = GapPolicy::from_name(v).ok_or_else(|| {
+                    Error::usage(format!("gap_policy {v:?}: expected continue or error"))
+                })?
+            }
             _ => timeout_ms = Some(number("timeout_ms", v)?),
         }
     }
@@ -95,8 +102,13 @@ pub(crate) fn plan(
         start: since.map_or(TailStart::Edge, TailStart::Since),
         max,
         deadline: Some(Instant::now() + timeout),
+        gap_policy,
         ..Default::default()
     })?;
+    if let (GapPolicy::Error, Some((first, lost))) = (gap_policy, tail.start_gap()) {
+        // Known before streaming: answered with the kind's status (410) instead of a 200 stream.
+        return Err(Error::retention_gap(first, lost).into());
+    }
     Ok(Reply::Tail(Box::new(TailPlan { tail, _slot: slot })))
 }
 

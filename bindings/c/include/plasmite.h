@@ -55,6 +55,7 @@ const char *plsm_version(void);
 #define PLSM_ERR_CORRUPT 6        /* bytes on disk do not match the format */
 #define PLSM_ERR_IO 7             /* any other operating-system error */
 #define PLSM_ERR_INTERNAL 8       /* a bug in plasmite (including a caught panic) */
+#define PLSM_ERR_RETENTION_GAP 9  /* a stream refusing gaps was lapped (seq = first missing); v0 addition */
 
 /* The stable name of a status code ("Ok", "Usage", ..., "Internal"); "Unknown" for other values.
  * Static, never freed. */

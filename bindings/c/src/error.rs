@@ -1,6 +1,7 @@
 //! Status codes, `plsm_error_t`, and the guard every exported function runs its body in.
 //!
-//! Codes: 0 is success, then the stable kinds in the contract's order (Usage = 1 … Internal = 8).
+//! Codes: 0 is success, then the stable kinds in the contract's order (Usage = 1 … Internal = 8),
+//! then kinds added in v0 (RetentionGap = 9).
 //! An error handed to C is one heap block: the public `plsm_error_t` first, then the owned strings
 //! its pointers point into, so one `plsm_error_free` releases everything.
 
@@ -22,6 +23,7 @@ pub fn kind_code(k: ErrorKind) -> i32 {
         ErrorKind::Corrupt => 6,
         ErrorKind::Io => 7,
         ErrorKind::Internal => 8,
+        ErrorKind::RetentionGap => 9,
         // A kind added later in v0 would get a new code; until it has one it reads as Internal.
         #[allow(unreachable_patterns)]
         _ => 8,
@@ -44,6 +46,7 @@ pub fn kind_name_nul(k: ErrorKind) -> &'static str {
         ErrorKind::Corrupt => "Corrupt\0",
         ErrorKind::Io => "Io\0",
         ErrorKind::Internal => "Internal\0",
+        ErrorKind::RetentionGap => "RetentionGap\0",
         #[allow(unreachable_patterns)]
         _ => "Internal\0",
     }

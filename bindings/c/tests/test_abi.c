@@ -65,8 +65,8 @@ static void test_versions_and_names(void) {
     CHECK((plsm_abi_version() >> 16) == PLSM_ABI_VERSION_MAJOR);
     CHECK(strlen(plsm_version()) > 0);
     static const char *names[] = {"Ok", "Usage", "NotFound", "AlreadyExists", "Busy",
-                                  "Permission", "Corrupt", "Io", "Internal"};
-    for (int32_t k = 0; k <= PLSM_ERR_INTERNAL; k++) CHECK(strcmp(plsm_kind_name(k), names[k]) == 0);
+                                  "Permission", "Corrupt", "Io", "Internal", "RetentionGap"};
+    for (int32_t k = 0; k <= PLSM_ERR_RETENTION_GAP; k++) CHECK(strcmp(plsm_kind_name(k), names[k]) == 0);
     CHECK(strcmp(plsm_kind_name(99), "Unknown") == 0);
     CHECK(strcmp(plsm_kind_name(-1), "Unknown") == 0);
 }

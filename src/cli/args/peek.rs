@@ -7,7 +7,7 @@
 //! checked later.
 
 use super::lex::{conflict, Item, Lex, Positionals};
-use super::types::{Command, OutputFormat, PeekArgs, RemoteOpts};
+use super::types::{Command, GapMode, OutputFormat, PeekArgs, RemoteOpts};
 use super::UsageError;
 use crate::cli::commands::CommandId;
 use crate::cli::flags::FlagId;
@@ -29,6 +29,8 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         data_only: false,
         replay: None,
         quiet_drops: false,
+        on_gap: GapMode::Continue,
+        cursor: None,
         create: false,
         remote: RemoteOpts::default(),
     };
@@ -58,6 +60,8 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
             FlagId::DataOnly => out.data_only = true,
             FlagId::Replay => out.replay = Some(lex.ratio(flag, REPLAY_SPEED_MAX)?),
             FlagId::QuietDrops => out.quiet_drops = true,
+            FlagId::OnGap => out.on_gap = lex.choice(flag, GapMode::from_name)?,
+            FlagId::Cursor => out.cursor = Some(lex.string(flag)?),
             FlagId::Create => out.create = true,
             FlagId::TokenFile => out.remote.token_file = Some(lex.path(flag)?),
             FlagId::TlsCa => out.remote.tls_ca = Some(lex.path(flag)?),
@@ -128,6 +132,26 @@ mod tests {
     }
 
     #[test]
+    fn cursor_takes_a_name() {
+        assert_eq!(
+            peek(&["chat", "--cursor", "billing"]).and_then(|p| p.cursor),
+            Some("billing".to_owned())
+        );
+        assert!(peek(&["chat", "--cursor"]).is_none());
+    }
+
+    #[test]
+    fn on_gap_takes_continue_or_error() {
+        assert_eq!(peek(&["chat"]).map(|p| p.on_gap), Some(GapMode::Continue));
+        assert_eq!(
+            peek(&["chat", "--on-gap", "error"]).map(|p| p.on_gap),
+            Some(GapMode::Error)
+        );
+        assert!(peek(&["chat", "--on-gap", "skip"]).is_none());
+        assert!(message(&["chat", "--on-gap", "skip"]).contains("continue"));
+    }
+
+    #[test]
     fn defaults_without_flags() {
         let p = peek(&["chat"]);
         assert_eq!(
@@ -145,6 +169,8 @@ mod tests {
                 data_only: false,
                 replay: None,
                 quiet_drops: false,
+                on_gap: GapMode::Continue,
+                cursor: None,
                 create: false,
                 remote: RemoteOpts::default(),
             })

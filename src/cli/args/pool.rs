@@ -1,11 +1,13 @@
-//! `pool create|list|info|delete`: parsers for pool management.
+//! `pool create|list|info|delete|cursors|cursor-delete`: parsers for pool management.
 //!
 //! Invariants: the subcommand is the first argument after `pool`; `create` and
-//! `delete` take 1..=POOL_NAMES_COUNT_MAX names, `info` exactly one, `list` none.
+//! `delete` take 1..=POOL_NAMES_COUNT_MAX names, `info` and `cursors` exactly one, `list`
+//! none, `cursor-delete` a pool and a cursor name.
 
 use super::lex::{set_report_format, utf8, Item, Lex, Positionals};
 use super::types::{
-    Command, OutputFormat, PoolCreateArgs, PoolDeleteArgs, PoolInfoArgs, PoolListArgs,
+    Command, OutputFormat, PoolCreateArgs, PoolCursorDeleteArgs, PoolDeleteArgs, PoolInfoArgs,
+    PoolListArgs,
 };
 use super::{help_hint, unknown_command, UsageError, UsageErrorKind};
 use crate::cli::commands::{self, CommandId};
@@ -25,7 +27,7 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
                 UsageErrorKind::MissingArgument,
                 "missing subcommand for 'pool'",
             )
-            .with_hint("expected one of: create, list, info, delete"))
+            .with_hint("expected one of: create, list, info, delete, cursors, cursor-delete"))
         }
     };
     let id = match name.as_str() {
@@ -33,6 +35,8 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
         "list" => CommandId::PoolList,
         "info" => CommandId::PoolInfo,
         "delete" => CommandId::PoolDelete,
+        "cursors" => CommandId::PoolCursors,
+        "cursor-delete" => CommandId::PoolCursorDelete,
         _ => {
             return Err(unknown_command(
                 &name,
@@ -72,6 +76,15 @@ pub(super) fn parse(lex: &mut Lex) -> Result<Command, UsageError> {
             name: pos.required("NAME")?,
             format,
         }),
+        CommandId::PoolCursors => Command::PoolCursors(PoolInfoArgs {
+            name: pos.required("NAME")?,
+            format,
+        }),
+        CommandId::PoolCursorDelete => Command::PoolCursorDelete(PoolCursorDeleteArgs {
+            name: pos.required("NAME")?,
+            cursor: pos.required("CURSOR")?,
+            format,
+        }),
         _ => Command::PoolDelete(PoolDeleteArgs {
             names: pos.at_least_one("NAME", POOL_NAMES_COUNT_MAX)?,
             format,
@@ -88,6 +101,26 @@ mod tests {
 
     fn cmd(args: &[&str]) -> Option<Command> {
         run(args).ok().map(|i| i.command)
+    }
+
+    #[test]
+    fn cursors_and_cursor_delete_take_their_names() {
+        assert_eq!(
+            cmd(&["pool", "cursors", "chat"]),
+            Some(Command::PoolCursors(PoolInfoArgs {
+                name: "chat".into(),
+                format: None
+            }))
+        );
+        assert_eq!(
+            cmd(&["pool", "cursor-delete", "chat", "c1"]),
+            Some(Command::PoolCursorDelete(PoolCursorDeleteArgs {
+                name: "chat".into(),
+                cursor: "c1".into(),
+                format: None
+            }))
+        );
+        assert!(cmd(&["pool", "cursor-delete", "chat"]).is_none());
     }
 
     #[test]

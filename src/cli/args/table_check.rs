@@ -21,7 +21,11 @@ fn frame(cmd: CommandId) -> (Vec<&'static str>, Vec<&'static str>) {
         CommandId::Get => vec!["chat", "1"],
         CommandId::Tap => vec!["chat", "true"],
         CommandId::Duplex => vec!["chat"],
-        CommandId::PoolCreate | CommandId::PoolInfo | CommandId::PoolDelete => vec!["chat"],
+        CommandId::PoolCreate
+        | CommandId::PoolInfo
+        | CommandId::PoolDelete
+        | CommandId::PoolCursors => vec!["chat"],
+        CommandId::PoolCursorDelete => vec!["chat", "c"],
         CommandId::Completion => vec!["bash"],
         _ => vec![],
     };

@@ -85,6 +85,11 @@ named_enum! {
 }
 
 named_enum! {
+    /// `peek --on-gap`: what to do when messages were evicted before they were read.
+    GapMode { Continue = "continue", Error = "error" }
+}
+
+named_enum! {
     /// `poke --durability`: whether each append is flushed to disk before returning.
     Durability { Fast = "fast", Flush = "flush" }
 }
@@ -138,6 +143,10 @@ pub enum Command {
     PoolInfo(PoolInfoArgs),
     /// `pool delete NAME...`.
     PoolDelete(PoolDeleteArgs),
+    /// `pool cursors NAME`.
+    PoolCursors(PoolInfoArgs),
+    /// `pool cursor-delete NAME CURSOR`.
+    PoolCursorDelete(PoolCursorDeleteArgs),
     /// `doctor POOL` / `doctor --all`.
     Doctor(DoctorArgs),
     /// `mcp`: the Model Context Protocol over stdio.
@@ -237,6 +246,10 @@ pub struct PeekArgs {
     pub replay: Option<f64>,
     /// `--quiet-drops`: do not report dropped (overwritten) messages.
     pub quiet_drops: bool,
+    /// `--on-gap`, default [`GapMode::Continue`].
+    pub on_gap: GapMode,
+    /// `--cursor NAME`: resume after, and commit to, this durable named cursor.
+    pub cursor: Option<String>,
     /// `--create`: create the pool if missing.
     pub create: bool,
     /// `--token-file`, `--tls-ca`.
@@ -281,6 +294,17 @@ pub struct PoolListArgs {
 pub struct PoolInfoArgs {
     /// Pool name or path.
     pub name: String,
+    /// `--format`; `None` lets the caller choose.
+    pub format: Option<OutputFormat>,
+}
+
+/// `pool cursor-delete NAME CURSOR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolCursorDeleteArgs {
+    /// Pool name or path.
+    pub name: String,
+    /// The cursor's name.
+    pub cursor: String,
     /// `--format`; `None` lets the caller choose.
     pub format: Option<OutputFormat>,
 }

@@ -2,11 +2,20 @@
 //! `--where` predicates, until Ctrl-C, `--one`, `--timeout`, the end of a `--replay` or of what
 //! `--no-follow` selected, or a closed stdout. One event loop for a local pool and a URL: the
 //! [`crate::api::PoolTail`] gives both the same events.
+//!
+//! With `--cursor NAME` (local pools) it starts after the cursor's committed seq and commits, after
+//! each flush of stdout, the seq of the last message read (printed or filtered out): it flushes and
+//! commits whenever it catches up, at least every `CURSOR_COMMIT_MESSAGES` messages read, and when
+//! it ends (not when its reader went away: what was not flushed was not handed on).
 
 use super::open_handle;
 use super::remote::{is_remote, refuse};
-use crate::api::{EventRef, MessageView, PoolHandle, TailCanceller, TailOptions, TailStart};
+use crate::api::{
+    EventRef, GapPolicy, MessageView, NamedCursor, PoolHandle, TailCanceller, TailOptions,
+    TailStart,
+};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
+use crate::cli::args::types::GapMode;
 use crate::cli::args::{Color, PeekArgs};
 use crate::cli::output::Out;
 use crate::cli::units::Since;
@@ -37,6 +46,11 @@ struct Run<'a> {
     out: Out,
     last_time: Option<u64>,
     printed: bool,
+    /// `--cursor`: the cursor held, the seq of the last message read, and how many were read
+    /// since the last commit.
+    cursor: Option<NamedCursor>,
+    last_read: Option<u64>,
+    since_commit: u64,
 }
 
 pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
@@ -50,20 +64,42 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         if a.replay.is_some() {
             return Err(refuse("--replay", "replay needs the pool's file"));
         }
+        if a.cursor.is_some() {
+            return Err(refuse(
+                "--cursor",
+                "the protocol keeps no per-client state; resume with --tail or since_seq",
+            ));
+        }
     }
     let filters = parse_wheres(&a.wheres)?;
     let pool = open_handle(ctx, &a.pool, a.create, None, &a.remote)?;
-    let start = start_of(&pool, &a)?;
+    let cursor = match (&a.cursor, pool.local()) {
+        (Some(name), Some(p)) => Some(NamedCursor::acquire(p, name)?),
+        _ => None,
+    };
+    let first = start_of(&pool, &a)?;
+    let start = cursor.as_ref().map_or(first, |c| c.start(first));
     let interrupt = crate::sys::signal::install_interrupt_flag();
     let timeout = a.timeout;
     let mut tail = pool.tail(TailOptions {
         start,
         interrupt: Some(interrupt),
         deadline: timeout.map(|t| Instant::now() + t),
+        gap_policy: match a.on_gap {
+            GapMode::Continue => GapPolicy::Continue,
+            GapMode::Error => GapPolicy::Error,
+        },
         ..Default::default()
     })?;
     if a.no_follow {
         tail.stop_at_newest(&pool)?;
+    }
+    let mut cursor = cursor;
+    if let (Some(c), Some(next)) = (&mut cursor, tail.next_seq()) {
+        if c.committed().is_none() && tail.start_gap().is_none() {
+            // A new cursor: its position is where it starts, even if nothing is read before a kill.
+            c.commit(next.saturating_sub(1))?;
+        }
     }
     let closed = watch_stdout(tail.canceller());
     let mut run = Run {
@@ -74,6 +110,9 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         filters,
         last_time: None,
         printed: false,
+        cursor,
+        last_read: None,
+        since_commit: 0,
     };
     let mut waiting = Waiting::new(ctx, &a);
     loop {
@@ -83,7 +122,7 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
         };
         let flow = match flow {
             Flow::CaughtUp if tail.end().is_none() && a.replay.is_none() => {
-                run.out.flush()?;
+                run.checkpoint()?;
                 if !run.printed {
                     waiting.show(&a.pool);
                 }
@@ -105,12 +144,15 @@ pub fn run(ctx: &Ctx, a: PeekArgs) -> CmdResult {
             Flow::Next | Flow::CaughtUp => {}
             Flow::Done => break,
         }
+        if run.since_commit >= crate::limits::CURSOR_COMMIT_MESSAGES {
+            run.checkpoint()?;
+        }
     }
     if closed.load(Ordering::SeqCst) {
         // The reader went away (`| head`): a normal end, nothing more to flush.
         return Ok(Outcome::Ok);
     }
-    run.out.flush()?;
+    run.checkpoint()?;
     if crate::sys::signal::interrupted() {
         return Ok(Outcome::Interrupted);
     }
@@ -215,6 +257,16 @@ fn start_of(pool: &PoolHandle, a: &PeekArgs) -> Result<TailStart, Failure> {
 }
 
 impl Run<'_> {
+    /// Flushes stdout, then commits the cursor (if any) up to the last message read.
+    fn checkpoint(&mut self) -> Result<(), Failure> {
+        self.out.flush()?;
+        if let (Some(c), Some(seq)) = (&mut self.cursor, self.last_read) {
+            c.commit(seq)?;
+        }
+        self.since_commit = 0;
+        Ok(())
+    }
+
     fn handle(&mut self, ev: crate::error::Result<EventRef<'_>>) -> Result<Flow, Failure> {
         let m = match ev {
             Ok(EventRef::Message(m)) => m,
@@ -226,8 +278,14 @@ impl Run<'_> {
                 self.ctx.diag.error(&e);
                 return Ok(Flow::Next);
             }
-            Err(e) => return Err(Failure::Error(e)),
+            Err(e) => {
+                // What was printed before (e.g. before a gap) is handed on before the error.
+                self.checkpoint()?;
+                return Err(Failure::Error(e));
+            }
         };
+        self.last_read = Some(m.seq());
+        self.since_commit += 1;
         if !self.a.tags.iter().all(|t| m.tags().any(|x| x == t)) {
             return Ok(Flow::Next);
         }

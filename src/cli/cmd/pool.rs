@@ -1,10 +1,11 @@
-//! `pool create|list|info|delete`. Commands taking several names attempt every one and exit with the
+//! `pool create|list|info|delete|cursors|cursor-delete`. Commands taking several names attempt every one and exit with the
 //! code of the first failure. What is printed (human or JSON) is `cli::render::pool`'s.
 
 use super::remote::{self, is_remote};
 use super::{display_name, local_ref};
-use crate::api::{Client, RemoteClient};
+use crate::api::{cursor_lags, delete_cursor, Client, RemoteClient};
 use crate::cli::app::{CmdResult, Ctx, Failure, Outcome};
+use crate::cli::args::types::PoolCursorDeleteArgs;
 use crate::cli::args::RemoteOpts;
 use crate::cli::args::{PoolCreateArgs, PoolDeleteArgs, PoolInfoArgs, PoolListArgs};
 use crate::cli::render::pool as render;
@@ -85,19 +86,28 @@ pub fn list(ctx: &Ctx, a: PoolListArgs) -> CmdResult {
 }
 
 pub fn info(ctx: &Ctx, a: PoolInfoArgs) -> CmdResult {
-    let info = if is_remote(&a.name) {
+    // A local pool's cursors and their lag come with it; a server's pool object carries its own.
+    let (info, lags) = if is_remote(&a.name) {
         let (c, n) = remote_pool(&a.name)?;
-        c.pool_info(&n)?
+        (c.pool_info(&n)?, None)
     } else {
         let client: Client = ctx.client()?;
-        client.pool_info(&local_ref(&a.name)?)?
+        let info = client.pool_info(&local_ref(&a.name)?)?;
+        let lags = cursor_lags(&info.path, &info)?;
+        (info, Some(lags))
     };
     let mut out = ctx.reporter(a.format);
     let name = display_name(&a.name);
     let (paint, prog) = (out.paint, out.prog);
     out.emit(
-        || render::pool_json(&name, &info),
-        || render::info_human(&name, &info, crate::api::now_unix_ns(), paint, prog),
+        || match &lags {
+            Some(l) => render::info_json(&name, &info, l),
+            None => render::pool_json(&name, &info),
+        },
+        || {
+            let text = render::info_human(&name, &info, crate::api::now_unix_ns(), paint, prog);
+            render::info_human_cursors(text, lags.as_deref().unwrap_or_default(), paint)
+        },
     )?;
     out.flush()?;
     Ok(Outcome::Ok)
@@ -130,6 +140,58 @@ pub fn delete(ctx: &Ctx, a: PoolDeleteArgs) -> CmdResult {
     }
     out.flush()?;
     finish(first)
+}
+
+/// `pool cursors POOL`: one JSON object per cursor (`pool cursors` of a URL is `Usage`: the
+/// protocol keeps no per-client state).
+pub fn cursors(ctx: &Ctx, a: PoolInfoArgs) -> CmdResult {
+    let (client, r) = local_only(ctx, &a.name, "pool cursors")?;
+    let info = client.pool_info(&r)?;
+    let lags = cursor_lags(&info.path, &info)?;
+    let mut out = ctx.reporter(a.format);
+    let name = display_name(&a.name);
+    let (paint, prog) = (out.paint, out.prog);
+    if out.is_human() {
+        out.human(|| render::cursors_human(&name, &lags, paint, prog))?;
+    } else {
+        for l in &lags {
+            out.emit(|| render::cursor_json(l), String::new)?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+/// `pool cursor-delete POOL CURSOR`.
+pub fn cursor_delete(ctx: &Ctx, a: PoolCursorDeleteArgs) -> CmdResult {
+    let (client, r) = local_only(ctx, &a.name, "pool cursor-delete")?;
+    let path = client.open_pool(&r)?.path().to_path_buf();
+    delete_cursor(&path, &a.cursor)?;
+    let mut out = ctx.reporter(a.format);
+    let name = display_name(&a.name);
+    let paint = out.paint;
+    out.emit(
+        || render::cursor_deleted_json(&name, &a.cursor),
+        || render::cursor_deleted_human(&name, &a.cursor, paint),
+    )?;
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+fn local_only(
+    ctx: &Ctx,
+    name: &str,
+    what: &str,
+) -> crate::error::Result<(Client, crate::api::PoolRef)> {
+    if is_remote(name) {
+        return Err(Error::usage(format!(
+            "'{what}' works on local pools: cursors live beside the pool file"
+        ))
+        .with_hint(
+            "the HTTP protocol keeps no per-client state; remote consumers resume with since_seq",
+        ));
+    }
+    Ok((ctx.client()?, local_ref(name)?))
 }
 
 /// Every failure was reported already; the exit code is the first one's.

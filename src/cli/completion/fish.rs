@@ -195,11 +195,21 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("pls pe", &["peek"]),
             ("pls peek --format ", &["jsonl", "pretty"]),
-            ("pls pool ", &["create", "delete", "info", "list"]),
+            (
+                "pls pool ",
+                &[
+                    "create",
+                    "cursor-delete",
+                    "cursors",
+                    "delete",
+                    "info",
+                    "list",
+                ],
+            ),
             ("plasmite serve --bind x ", &[]),
             ("pls --color ", &["always", "auto", "never"]),
             ("pls --dir /tmp pool l", &["list"]),
-            ("pls peek --tail 5 --on", &["--one"]),
+            ("pls peek --tail 5 --on", &["--on-gap", "--one"]),
             (
                 "pls serve --access ",
                 &["read-only", "read-write", "write-only"],

@@ -83,6 +83,7 @@ pub fn error_inner(e: &crate::error::Error, hint: Option<&str>) -> String {
         .some("path", e.path().map(|p| p.display().to_string()))
         .some("seq", e.seq())
         .some("offset", e.offset())
+        .some("lost", e.lost())
         .finish()
 }
 

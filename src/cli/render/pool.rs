@@ -3,7 +3,7 @@
 
 use super::json::{self, Obj};
 use super::{age, plural, seq_range, size, table, Paint};
-use crate::api::PoolInfo;
+use crate::api::{CursorLag, PoolInfo};
 use crate::error::Error;
 use std::fmt::Write;
 use std::path::Path;
@@ -11,6 +11,101 @@ use std::path::Path;
 /// `{name, path, file_size, index_offset, index_slots, ring_offset, ring_size, bounds {oldest, newest},
 /// message_count, used_bytes, used_percent, oldest_time, newest_time, created_time, writable}`.
 pub fn pool_json(name: &str, info: &PoolInfo) -> String {
+    pool_obj(name, info).finish()
+}
+
+/// `pool info` of a local pool: [`pool_json`] plus `cursors`: [`cursor_json`] each.
+pub fn info_json(name: &str, info: &PoolInfo, lags: &[CursorLag]) -> String {
+    pool_obj(name, info)
+        .raw("cursors", &json::array(lags.iter().map(cursor_json)))
+        .finish()
+}
+
+/// `{name, seq, behind, lapped, lost, in_use}`.
+pub fn cursor_json(l: &CursorLag) -> String {
+    Obj::new()
+        .field("name", l.name.as_str())
+        .field("seq", l.seq)
+        .field("behind", l.behind)
+        .field("lapped", l.lapped)
+        .field("lost", l.lost)
+        .field("in_use", l.in_use)
+        .finish()
+}
+
+/// `{pool, cursor, deleted: true}`.
+pub fn cursor_deleted_json(pool: &str, cursor: &str) -> String {
+    Obj::new()
+        .field("pool", pool)
+        .field("cursor", cursor)
+        .field("deleted", true)
+        .finish()
+}
+
+/// `deleted cursor CURSOR of POOL`.
+pub fn cursor_deleted_human(pool: &str, cursor: &str, paint: Paint) -> String {
+    format!("{} cursor {cursor} of {pool}\n", paint.green("deleted"))
+}
+
+/// One cursor for a human: `NAME at seq S, N behind` (+ `, lapped: L lost`, `, in use`).
+fn cursor_human(l: &CursorLag) -> String {
+    let mut s = format!("{} at seq {}, {} behind", l.name, l.seq, l.behind);
+    if l.lapped {
+        let _ = write!(s, ", lapped: {} lost", l.lost);
+    }
+    if l.in_use {
+        s.push_str(", in use");
+    }
+    s
+}
+
+/// The `pool cursors` table (CURSOR, SEQ, BEHIND, LAPPED, IN USE), or a line saying there is none.
+pub fn cursors_human(pool: &str, lags: &[CursorLag], paint: Paint, prog: &str) -> String {
+    if lags.is_empty() {
+        return format!(
+            "no cursors on {pool}\n{}\n",
+            paint.dim(&format!("consume with '{prog} peek {pool} --cursor NAME'"))
+        );
+    }
+    let rows: Vec<Vec<String>> = lags
+        .iter()
+        .map(|l| {
+            vec![
+                l.name.clone(),
+                l.seq.to_string(),
+                l.behind.to_string(),
+                if l.lapped {
+                    format!("yes ({} lost)", l.lost)
+                } else {
+                    "no".into()
+                },
+                if l.in_use { "yes" } else { "no" }.into(),
+            ]
+        })
+        .collect();
+    table(
+        &["CURSOR", "SEQ", "BEHIND", "LAPPED", "IN USE"],
+        &rows,
+        &[false, true, true, false, false],
+        paint,
+    )
+}
+
+/// [`info_human`] plus one `cursor` line per cursor.
+pub fn info_human_cursors(text: String, lags: &[CursorLag], paint: Paint) -> String {
+    let mut out = text;
+    for l in lags {
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            paint.dim(&format!("{:<8}", "cursor")),
+            cursor_human(l)
+        );
+    }
+    out
+}
+
+fn pool_obj(name: &str, info: &PoolInfo) -> Obj {
     let t = |ns: Option<u64>| ns.map(crate::time::format_rfc3339_nanos);
     let bounds = match info.bounds {
         Some((o, n)) => Obj::new().field("oldest", o).field("newest", n).finish(),
@@ -35,7 +130,6 @@ pub fn pool_json(name: &str, info: &PoolInfo) -> String {
             crate::time::format_rfc3339_nanos(info.created_ns),
         )
         .field("writable", info.writable)
-        .finish()
 }
 
 /// `{name, path, error}` for a pool `pool list` cannot read.
