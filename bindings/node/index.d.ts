@@ -10,6 +10,7 @@ export declare const ErrorKind: {
   readonly Corrupt: 'Corrupt'
   readonly Io: 'Io'
   readonly Internal: 'Internal'
+  readonly RetentionGap: 'RetentionGap'
 }
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind]
 

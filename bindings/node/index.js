@@ -20,6 +20,8 @@ const ErrorKind = Object.freeze({
   Corrupt: 'Corrupt',
   Io: 'Io',
   Internal: 'Internal',
+  // A tail lapped under the `error` gap policy (the core has the policy; this package does not expose it yet).
+  RetentionGap: 'RetentionGap',
 })
 
 /** How far an append is made durable before it returns. */

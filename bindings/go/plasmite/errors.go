@@ -18,9 +18,12 @@ const (
 	KindCorrupt       Kind = 6 // bytes on disk do not match the format
 	KindIo            Kind = 7 // any other operating-system error
 	KindInternal      Kind = 8 // a bug in plasmite
+	// A tail that refuses gaps was lapped (Seq is the first missing message); a v0 addition. The
+	// core's gap policy is not exposed by this package yet, so it reaches Go only from a newer library.
+	KindRetentionGap Kind = 9
 )
 
-var kindNames = [...]string{"Ok", "Usage", "NotFound", "AlreadyExists", "Busy", "Permission", "Corrupt", "Io", "Internal"}
+var kindNames = [...]string{"Ok", "Usage", "NotFound", "AlreadyExists", "Busy", "Permission", "Corrupt", "Io", "Internal", "RetentionGap"}
 
 // String is the kind's stable name ("Usage", "NotFound", ...).
 func (k Kind) String() string {
@@ -41,6 +44,7 @@ var (
 	ErrCorrupt       error = &kindError{KindCorrupt}
 	ErrIo            error = &kindError{KindIo}
 	ErrInternal      error = &kindError{KindInternal}
+	ErrRetentionGap  error = &kindError{KindRetentionGap}
 )
 
 type kindError struct{ kind Kind }

@@ -20,6 +20,9 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Corrupt => "CorruptError",
         ErrorKind::Io => "IoError",
         ErrorKind::Internal => "InternalError",
+        ErrorKind::RetentionGap => "RetentionGapError",
+        // A kind added to the core after this binding: the base class, with its kind string.
+        _ => "PlasmiteError",
     }
 }
 

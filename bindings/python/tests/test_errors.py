@@ -15,7 +15,7 @@ MIB = 1024 * 1024
 
 
 def test_classes_per_kind() -> None:
-    kinds = ["Usage", "NotFound", "AlreadyExists", "Busy", "Permission", "Corrupt", "Io", "Internal"]
+    kinds = ["Usage", "NotFound", "AlreadyExists", "Busy", "Permission", "Corrupt", "Io", "Internal", "RetentionGap"]
     assert sorted(plasmite.ERROR_CLASSES) == sorted(kinds)
     names = {c.__name__ for c in plasmite.ERROR_CLASSES.values()}
     assert not names & set(dir(__builtins__) if isinstance(__builtins__, dict) else dir(__builtins__))

@@ -14,6 +14,7 @@ from ._errors import (
     BusyError,
     CorruptError,
     InternalError,
+    RetentionGapError,
     IoError,
     NotFoundError,
     PermissionDeniedError,
@@ -38,6 +39,7 @@ __all__ = [
     "CorruptError",
     "IoError",
     "InternalError",
+    "RetentionGapError",
     "ERROR_CLASSES",
     "__version__",
 ]

@@ -78,6 +78,10 @@ class InternalError(PlasmiteError):
     """A bug in plasmite."""
 
 
+class RetentionGapError(PlasmiteError):
+    """A tail with the ``error`` gap policy was lapped: ``seq`` is the first missing message."""
+
+
 ERROR_CLASSES: Dict[str, Type[PlasmiteError]] = {
     "Usage": UsageError,
     "NotFound": NotFoundError,
@@ -87,4 +91,5 @@ ERROR_CLASSES: Dict[str, Type[PlasmiteError]] = {
     "Corrupt": CorruptError,
     "Io": IoError,
     "Internal": InternalError,
+    "RetentionGap": RetentionGapError,
 }
