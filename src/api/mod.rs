@@ -14,6 +14,9 @@ mod tail;
 mod tail_any;
 
 pub use crate::pool::validate::{Issue, Report};
+/// The envelope's `time` text (RFC 3339, UTC, nanoseconds) of a Unix time in nanoseconds, for bindings
+/// that build envelopes of their own.
+pub use crate::time::{format_rfc3339_nanos, write_rfc3339_nanos};
 pub use client::{Client, PoolListing};
 pub use cursor::{
     check_cursor_name, cursor_dir, cursor_lags, delete_cursor, CursorLag, NamedCursor,

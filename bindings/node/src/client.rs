@@ -296,7 +296,7 @@ fn receipt(m: &plasmite::Message) -> String {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(m.seq.to_string().as_bytes());
     out.push(b' ');
-    plasmite::time::write_rfc3339_nanos(m.time_ns, &mut out);
+    plasmite::api::write_rfc3339_nanos(m.time_ns, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 

@@ -89,7 +89,7 @@ impl Message {
     /// Commit time as RFC 3339 UTC with nine fraction digits, e.g. `2026-01-02T03:04:05.123456789Z`.
     #[getter]
     fn time_rfc3339(&self) -> String {
-        plasmite::time::format_rfc3339_nanos(self.time_ns)
+        plasmite::api::format_rfc3339_nanos(self.time_ns)
     }
 
     /// The tags, in the order given at append.
@@ -128,7 +128,7 @@ impl Message {
         format!(
             "Message(seq={}, time={:?}, tags={:?}, data={})",
             self.seq,
-            plasmite::time::format_rfc3339_nanos(self.time_ns),
+            plasmite::api::format_rfc3339_nanos(self.time_ns),
             self.tags,
             shown
         )
