@@ -194,15 +194,17 @@ impl Region {
     /// Publishes a new state: fill the spare slot, then bump the version. Writers only (lock held).
     pub fn publish(&self, s: &State) {
         let ver = self.word64(format::OFF_STATE_VERSION);
-        let v = ver.load(Ordering::Relaxed);
-        let slot = format::OFF_STATE_SLOTS[((v + 1) & 1) as usize];
+        // The version is a word of the file, so any value can be there (a damaged or hostile image):
+        // it wraps, which keeps the slot parity and the readers' equality check right.
+        let next = ver.load(Ordering::Relaxed).wrapping_add(1);
+        let slot = format::OFF_STATE_SLOTS[(next & 1) as usize];
         // Pairs with the reader's Acquire fence: a reader that sees any byte written after this fence
         // also sees the version bump that preceded it.
         fence(Ordering::Release);
         for (i, w) in s.words().into_iter().chain([s.checksum()]).enumerate() {
             self.word64(slot + 8 * i).store(w, Ordering::Relaxed);
         }
-        ver.store(v + 1, Ordering::Release);
+        ver.store(next, Ordering::Release);
         fence(Ordering::Release);
     }
 
