@@ -38,6 +38,12 @@ pub const TAIL_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 /// one; `flush` appends, which sync anyway, check every time). Only a file removed behind
 /// plasmite's back needs it: `delete` is Busy while a writer is attached.
 pub const WRITER_LINK_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+/// How long `delete` keeps trying before it answers Busy. A writer that just closed can still be
+/// "attached" for an instant: a child process another thread of its program is spawning holds a
+/// copy of every descriptor between fork and exec. A writer that stays attached is still refused.
+pub const DELETE_BUSY_GRACE: Duration = Duration::from_millis(250);
+/// Pause between two of `delete`'s tries within [`DELETE_BUSY_GRACE`].
+pub const DELETE_BUSY_RETRY: Duration = Duration::from_millis(5);
 /// Poll interval of a reader that cannot register as a waiter (read-only mapping).
 pub const WAIT_POLL_READ_ONLY: Duration = Duration::from_millis(1);
 /// Poll interval off Linux, where there is no futex.

@@ -197,22 +197,38 @@ impl PoolFile {
         let lock_err = |e| Error::io("cannot lock the pool", e).with_path(path);
         // Held across the unlink, so no writer can attach meanwhile (a descriptor open read-only can
         // only test: a writer attaching in that window finds the file unlinked and appends nothing).
-        let free = if writable {
-            sysfs::try_lock_byte_exclusive(&f, format::ATTACH_LOCK_BYTE)
-        } else {
-            sysfs::byte_unlocked(&f, format::ATTACH_LOCK_BYTE)
-        }
-        .map_err(lock_err)?;
-        if !free {
+        let try_attach = || {
+            if writable {
+                sysfs::try_lock_byte_exclusive(&f, format::ATTACH_LOCK_BYTE)
+            } else {
+                sysfs::byte_unlocked(&f, format::ATTACH_LOCK_BYTE)
+            }
+        };
+        if !retry_within_grace(|| try_attach().map_err(lock_err))? {
             return Err(busy(path, "a writer is attached to the pool"));
         }
-        if !sysfs::try_lock_exclusive(&f).map_err(lock_err)? {
+        if !retry_within_grace(|| sysfs::try_lock_exclusive(&f).map_err(lock_err))? {
             return Err(busy(path, "a writer is using the pool"));
         }
         let r = std::fs::remove_file(path)
             .map_err(|e| Error::io("cannot delete the pool", e).with_path(path));
         let _ = sysfs::unlock(&f);
         r
+    }
+}
+
+/// Tries `attempt` until it succeeds or [`limits::DELETE_BUSY_GRACE`] has passed (the grace covers a
+/// closed writer whose descriptor a spawning child still holds for an instant).
+fn retry_within_grace(mut attempt: impl FnMut() -> Result<bool>) -> Result<bool> {
+    let until = std::time::Instant::now() + crate::limits::DELETE_BUSY_GRACE;
+    loop {
+        if attempt()? {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= until {
+            return Ok(false);
+        }
+        std::thread::sleep(crate::limits::DELETE_BUSY_RETRY);
     }
 }
 

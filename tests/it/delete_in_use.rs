@@ -301,3 +301,27 @@ fn an_http_delete_is_not_refused_because_a_tail_is_open_on_a_pool_appended_over_
     let last = text.lines().last().unwrap_or_default();
     assert!(last.contains("\"NotFound\""), "{text}");
 }
+
+#[test]
+fn delete_waits_out_a_writer_that_closes_within_the_grace_and_refuses_one_that_stays() {
+    let t = TempDir::new("del-grace");
+    let client = Client::new(t.path());
+    let r = PoolRef::name("p");
+    let writer = make_pool(t.path(), "p", None);
+    writer
+        .append_json(b"{\"a\":1}", &[] as &[&str], Durability::Fast)
+        .unwrap();
+    // Attached for the whole grace: Busy, and no sooner than the grace.
+    let started = std::time::Instant::now();
+    let e = client.delete_pool(&r).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(started.elapsed() >= plasmite::limits::DELETE_BUSY_GRACE);
+    // Closed a moment after the delete began: the delete goes through.
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        drop(writer);
+    });
+    client.delete_pool(&r).unwrap();
+    closer.join().unwrap();
+    assert!(!t.join("p.plasmite").exists());
+}
