@@ -135,7 +135,11 @@ impl RemoteClient {
                 req.send(&b[..])
             }
             ("DELETE", _) => {
-                let mut req = self.agent.delete(&url);
+                // The server refuses a DELETE without the JSON content type (its browser rules).
+                let mut req = self
+                    .agent
+                    .delete(&url)
+                    .header("Content-Type", "application/json");
                 if let Some(a) = &self.auth {
                     req = req.header("Authorization", a);
                 }

@@ -89,11 +89,11 @@ class Door:
         return f"{self.server.url}/{name}" if self.server else name
 
 
-def open_door(kind: str, base: Path) -> Door:
+def open_door(kind: str, base: Path, *server_args: str) -> Door:
     d = base / "pools"
     if kind == "local":
         return Door(kind, plasmite.Client(str(d)), d)
-    s = start_server(d)
+    s = start_server(d, *server_args)
     return Door(kind, plasmite.Client(s.url), d, s)
 
 

@@ -70,7 +70,9 @@ def load(path: Path) -> Dict[str, Any]:
 def run_manifest(name: str, doc: Dict[str, Any], kind: str, tmp_path: Path) -> int:
     """Runs every step through the `kind` door; fails with every unmet step. Returns the steps run."""
     assert doc.get("conformance") == 0, f"{name}: unsupported format version {doc.get('conformance')}"
-    door = open_door(kind, tmp_path)
+    # The server's cap on pools created over the network (--max-pool-size, a deployment policy
+    # answered with Permission) is lifted, so size checks answer as the manifests expect.
+    door = open_door(kind, tmp_path, "--max-pool-size", str(2 * 1024**4))
     door.dir.mkdir(parents=True, exist_ok=True)
     runner = Runner(door)
     failures: List[str] = []
