@@ -227,7 +227,10 @@ impl NativeTail {
     pub fn cancel(&mut self, env: Env) -> napi::Result<()> {
         self.cancel.store(true, Ordering::SeqCst);
         self.pulls = None;
-        if let Some(w) = &self.waker {
+        // Taken, not borrowed: the waker holds the pool (a local tail's canceller maps it), and a
+        // cancelled tail must not keep it until the garbage collector runs (a `deletePool` after the
+        // tail ended would be Busy meanwhile).
+        if let Some(w) = self.waker.take() {
             w();
         }
         if let Some(mut f) = self.on_batch.take() {
