@@ -177,16 +177,31 @@ describe('an open server', () => {
 
     // Filter by tag (typed, then by clicking a tag), by text, then clear.
     await page.getByLabel('Tag', { exact: true }).fill('from-cli');
-    await page.waitForFunction(() => document.querySelectorAll('#messages .msg').length === 1);
+    // The exact list, not just its length: right after one filter is cleared and another typed,
+    // the previous filter's single message can still be the one shown.
+    await page.waitForFunction(
+      (want) => [...document.querySelectorAll('#messages .msg .seq')].map((e) => e.textContent).join() === want,
+      '#2',
+    );
     assert.deepEqual(await seqsShown(page), ['#2']);
     await page.getByLabel('Tag', { exact: true }).fill('');
     await page.getByRole('button', { name: 'web', exact: true }).click();
-    await page.waitForFunction(() => document.querySelectorAll('#messages .msg').length === 1);
+    // The exact list, not just its length: right after one filter is cleared and another typed,
+    // the previous filter's single message can still be the one shown.
+    await page.waitForFunction(
+      (want) => [...document.querySelectorAll('#messages .msg .seq')].map((e) => e.textContent).join() === want,
+      '#3',
+    );
     assert.deepEqual(await seqsShown(page), ['#3']);
     assert.equal(await page.getByLabel('Tag', { exact: true }).inputValue(), 'web');
     await page.getByLabel('Tag', { exact: true }).fill('');
     await page.getByLabel('Text', { exact: true }).fill('HELLO');
-    await page.waitForFunction(() => document.querySelectorAll('#messages .msg').length === 1);
+    // The exact list, not just its length: right after one filter is cleared and another typed,
+    // the previous filter's single message can still be the one shown.
+    await page.waitForFunction(
+      (want) => [...document.querySelectorAll('#messages .msg .seq')].map((e) => e.textContent).join() === want,
+      '#1',
+    );
     assert.deepEqual(await seqsShown(page), ['#1']);
     await page.getByLabel('Text', { exact: true }).fill('');
 
