@@ -171,13 +171,7 @@ impl PoolHandle {
         records: &[(&JsonText, &[T])],
         durability: Durability,
     ) -> Result<Vec<Receipt>> {
-        let items: Vec<Record<'_, T>> = records
-            .iter()
-            .map(|(d, t)| Item {
-                data: d.as_str().as_bytes(),
-                tags: t,
-            })
-            .collect();
+        let items = super::pool::items_of(records);
         let mut out = Vec::with_capacity(items.len());
         self.append_records(&items, durability, Retry::NONE, &mut out)?;
         Ok(out)

@@ -225,13 +225,7 @@ impl Pool {
         records: &[(&JsonText, &[T])],
         durability: Durability,
     ) -> Result<Vec<Receipt>> {
-        let items: Vec<Item<'_, T>> = records
-            .iter()
-            .map(|(d, t)| Item {
-                data: d.as_str().as_bytes(),
-                tags: t,
-            })
-            .collect();
+        let items = items_of(records);
         let mut out = Vec::with_capacity(items.len());
         self.append_items(&items, durability, &mut out)?;
         Ok(out)
@@ -419,6 +413,17 @@ pub(crate) fn read_error(e: ReadError) -> Error {
         }
         ReadError::State(s) => state_error(s),
     }
+}
+
+/// The writer's items for `(data, tags)` records (both doors' `append_batch` take records this way).
+pub(crate) fn items_of<'a, T: AsRef<str>>(records: &[(&'a JsonText, &'a [T])]) -> Vec<Item<'a, T>> {
+    records
+        .iter()
+        .map(|(d, t)| Item {
+            data: d.as_str().as_bytes(),
+            tags: t,
+        })
+        .collect()
 }
 
 #[cfg(test)]

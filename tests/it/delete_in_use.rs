@@ -235,12 +235,8 @@ fn a_library_tail_ends_with_not_found_when_its_file_is_deleted_or_replaced() {
     }
 }
 
-#[test]
-fn an_http_tail_ends_with_a_not_found_error_line_when_its_pool_is_deleted() {
-    let t = TempDir::new("del-http-tail");
-    let p = make_pool(t.path(), "p", None);
-    drop(p);
-    let s = serve(t.path(), |_| {});
+/// A connection streaming a tail of pool `p` of `s`, its 200 head read.
+fn open_http_tail(s: &plasmite::server::Running) -> HttpConn {
     let mut c = HttpConn::open(s.addr());
     c.send(&crate::support::raw_request(
         "GET",
@@ -251,6 +247,16 @@ fn an_http_tail_ends_with_a_not_found_error_line_when_its_pool_is_deleted() {
     assert!(eventually(WAIT, || s.tails() == 1));
     let head = c.read_response_head_only();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    c
+}
+
+#[test]
+fn an_http_tail_ends_with_a_not_found_error_line_when_its_pool_is_deleted() {
+    let t = TempDir::new("del-http-tail");
+    let p = make_pool(t.path(), "p", None);
+    drop(p);
+    let s = serve(t.path(), |_| {});
+    let mut c = open_http_tail(&s);
     Client::new(t.path())
         .delete_pool(&PoolRef::name("p"))
         .unwrap();
@@ -283,16 +289,7 @@ fn an_http_delete_is_not_refused_because_a_tail_is_open_on_a_pool_appended_over_
         Some(r#"{"data":1}"#),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let mut c = HttpConn::open(s.addr());
-    c.send(&crate::support::raw_request(
-        "GET",
-        "/v0/pools/p/tail?timeout_ms=60000",
-        None,
-        None,
-    ));
-    assert!(eventually(WAIT, || s.tails() == 1));
-    let head = c.read_response_head_only();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut c = open_http_tail(&s);
     let r = crate::support::request(s.addr(), "DELETE", "/v0/pools/p", None, None);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(!t.path().join("p.plasmite").exists());
