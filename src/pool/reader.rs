@@ -286,12 +286,31 @@ pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Resul
 /// The first message at or after seq `start` that can be found past damage at `pos`: the frame the
 /// scan finds, or an earlier message the index locates and verifies (whichever has the lower seq).
 /// Shared by readers ([`skip_corrupt`]) and by the writer's eviction over a damaged tail.
+///
+/// At the scanned frame's own seq the index wins too when it locates a frame that verifies: the scan
+/// can meet a whole frame of a batch cut short, left in a wrap gap whose marker a power cut did not
+/// keep, while the committed frame of that seq starts the next lap. A flushed message's index entry
+/// was made durable with it (and an entry is only ever replaced by a later seq's), so the index
+/// points at the flushed frame.
 pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Cursor> {
     let scanned = scan_resync(region, view, pos, start, view.state.next_seq);
-    let limit = scanned.map_or(view.state.next_seq, |c| c.seq);
-    (start..limit)
+    let Some(found) = scanned else {
+        return (start..view.state.next_seq).find_map(|seq| locate_indexed(region, view, seq));
+    };
+    (start..found.seq)
         .find_map(|seq| locate_indexed(region, view, seq))
+        .or_else(|| locate_indexed(region, view, found.seq).filter(|c| verifies(region, view, c)))
         .or(scanned)
+}
+
+/// Whether the frame at `cur` is `cur.seq`'s and verifies (header, range and checksum).
+fn verifies(region: &Region, view: &View, cur: &Cursor) -> bool {
+    let ring = region.geometry().ring_size;
+    let room = ring - cur.pos % ring;
+    let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
+    let n = FRAME_HEADER_BYTES.min(room) as usize;
+    region.ring_read(cur.pos, hdr.get_mut(..n).unwrap_or(&mut []));
+    copy_frame(region, cur, view, &hdr, room, &mut FrameBuf::default()).is_ok()
 }
 
 /// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
@@ -308,6 +327,7 @@ pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Curs
 /// earlier); the scan jumps gaps at their marker. Residual risk, accepted: with that marker damaged or
 /// lost too, a cut frame whose chain meets the next lap's first frame with the next seq, or meets bytes
 /// a power cut did not keep, passes the check.
+/// ([`resync`] then still prefers the index's frame of that seq, so a flushed one is not passed over.)
 pub fn scan_resync(
     region: &Region,
     view: &View,
