@@ -349,3 +349,63 @@ fn a_cursor_consumer_killed_100_times_never_skips_and_repeats_only_after_its_com
     // Not asserted (it depends on where the kills land), printed for the record.
     eprintln!("{restarts_with_repeats} of 100 restarts repeated messages");
 }
+
+/// The edge of `CURSOR_COMMIT_MESSAGES`: a follower held behind a full pipe (so it never catches up)
+/// has committed nothing past its start while it has read fewer messages than the limit, and exactly the limit's seq
+/// once it has printed the next one; a restart resumes right after it.
+#[test]
+fn a_follower_that_never_catches_up_commits_every_cursor_commit_messages() {
+    use std::io::BufRead;
+    let every = plasmite::limits::CURSOR_COMMIT_MESSAGES;
+    let t = TempDir::new("cursor-every");
+    let p = make_pool(t.path(), "p", Some(32 * 1024 * 1024));
+    // Lines of ~2 KiB: the pipe and peek's own buffer hold a few dozen of them at most, far fewer
+    // than the margins below.
+    let total = every + 1500;
+    poke(&p, total as usize, 2000);
+    let mut child: Child = Command::new(crate::support::bin())
+        .args(["--dir", &t.path().display().to_string()])
+        .args(["peek", "p", "--cursor", "c", "--tail", "100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut read_to = |upto: u64| {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(out.read_line(&mut line).unwrap() > 0, "peek ended early");
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if v["seq"].as_u64().unwrap() == upto {
+                return;
+            }
+        }
+    };
+    read_to(every - 300);
+    // Give peek every chance to run ahead as far as the pipe lets it, then look.
+    std::thread::sleep(Duration::from_millis(300));
+    // A first-time cursor commits its start (the seq before the first message, 0) at once, then
+    // nothing more before `every` reads.
+    assert_eq!(
+        committed(&t),
+        Some(0),
+        "nothing committed before {every} reads"
+    );
+    read_to(every + 1);
+    // peek flushes, then commits, before it reads message `every + 1`: printed means committed.
+    assert_eq!(committed(&t), Some(every));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        committed(&t),
+        Some(every),
+        "the next commit is {every} reads later"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rest = peek_cursor(&t, &[]);
+    let got = seqs(&rest);
+    assert_eq!(got.first(), Some(&(every + 1)), "{}", rest.stderr);
+    assert_eq!(got.last(), Some(&total));
+    assert!(got.windows(2).all(|w| w[1] == w[0] + 1));
+}
