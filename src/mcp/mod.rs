@@ -139,7 +139,7 @@ pub struct Call {
 impl Call {
     /// Whether the call may block for long (a transport should run it off its reading thread).
     pub fn blocks(&self) -> bool {
-        self.tool.name == "wait"
+        self.tool.blocks()
     }
 
     /// The tool's name.
@@ -164,6 +164,22 @@ pub enum Step {
     Cancel(Id),
     /// Run this tool call, then send [`Server::run`]'s reply.
     Call(Call),
+}
+
+/// Whether the JSON-RPC message `bytes` is a call that may block (a `wait`): the HTTP transport runs
+/// those on their own thread, so the connection's thread sees the client leave and cancels them.
+pub fn may_block(bytes: &[u8]) -> bool {
+    match rpc::decode(bytes) {
+        Incoming::Request { method, params, .. } => {
+            method == "tools/call"
+                && params
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(tools::find)
+                    .is_some_and(Tool::blocks)
+        }
+        _ => false,
+    }
 }
 
 /// The MCP server over one pool directory.

@@ -29,6 +29,11 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// Whether a call may block for long (`wait`, up to `MCP_WAIT_TIMEOUT_MS_MAX`).
+    pub fn blocks(&self) -> bool {
+        self.name == "wait"
+    }
+
     /// The input schema.
     pub fn input_schema(&self) -> Value {
         (self.input)()

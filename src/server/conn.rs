@@ -1,9 +1,10 @@
-//! Connection state shared by a connection's thread and, while a tail streams, its tail thread; and
-//! the registry of live connections (the connection limits, per address and in total).
+//! Connection state shared by a connection's thread and, while a long answer runs (a streaming tail,
+//! an MCP `wait`), the thread answering it; and the registry of live connections (the connection
+//! limits, per address and in total).
 //!
 //! Invariants: at most one request per connection is in flight (the connection thread handles the
-//! next one only after the previous answer ended); once a connection is closed, no tail starts on it
-//! and a running one is cancelled.
+//! next one only after the previous answer ended); once a connection is closed, no long answer starts
+//! on it and a running one is stopped.
 
 use super::stream::ClientStream;
 use crate::api::Canceller;
@@ -12,6 +13,21 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// What stops a long answer when its client goes: a streaming tail, or an MCP `wait`.
+pub(crate) enum Stopper {
+    Tail(Canceller),
+    Mcp(Arc<crate::mcp::Cancel>),
+}
+
+impl Stopper {
+    fn stop(&self) {
+        match self {
+            Stopper::Tail(c) => c.cancel(),
+            Stopper::Mcp(c) => c.cancel(),
+        }
+    }
+}
 
 /// One client connection.
 pub(crate) struct Conn {
@@ -27,7 +43,7 @@ struct State {
     in_flight: bool,
     /// When the last answer ended (or the connection opened): the idle clock.
     idle_since: Instant,
-    tail: Option<Canceller>,
+    long: Option<Stopper>,
     closed: bool,
 }
 
@@ -40,7 +56,7 @@ impl Conn {
             state: Mutex::new(State {
                 in_flight: false,
                 idle_since: Instant::now(),
-                tail: None,
+                long: None,
                 closed: false,
             }),
             cv: Condvar::new(),
@@ -93,33 +109,35 @@ impl Conn {
         (s.in_flight, s.idle_since)
     }
 
-    /// Registers the running tail; false (and nothing registered) when the connection already closed.
-    pub(crate) fn set_tail(&self, c: Canceller) -> bool {
-        let mut s = self.lock();
-        if s.closed {
+    /// Registers the running long answer; false (and nothing registered) when the connection already
+    /// closed.
+    pub(crate) fn set_long(&self, s: Stopper) -> bool {
+        let mut st = self.lock();
+        if st.closed {
             return false;
         }
-        s.tail = Some(c);
+        st.long = Some(s);
         true
     }
 
-    pub(crate) fn clear_tail(&self) {
-        self.lock().tail = None;
+    pub(crate) fn clear_long(&self) {
+        self.lock().long = None;
     }
 
-    /// Ends a running tail early (its stream still ends properly), leaving the connection open.
-    pub(crate) fn cancel_tail(&self) {
-        if let Some(t) = self.lock().tail.take() {
-            t.cancel();
+    /// Ends a running long answer early (a tail's stream still ends properly), leaving the
+    /// connection open.
+    pub(crate) fn cancel_long(&self) {
+        if let Some(t) = self.lock().long.take() {
+            t.stop();
         }
     }
 
-    /// The client went away or the connection is being torn down: cancel the tail, wake waiters.
+    /// The client went away or the connection is being torn down: stop the long answer, wake waiters.
     pub(crate) fn close(&self) {
         let mut s = self.lock();
         s.closed = true;
-        if let Some(t) = s.tail.take() {
-            t.cancel();
+        if let Some(t) = s.long.take() {
+            t.stop();
         }
         drop(s);
         self.cv.notify_all();

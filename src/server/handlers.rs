@@ -160,7 +160,7 @@ fn route_request(
             ok(wire::message_body(&pool.get(seq)?))
         }
         Route::Tail(name) => tail::plan(shared, conn, req.minor, &pool_name(name)?, q),
-        Route::Mcp => super::mcp::answer(shared, req),
+        Route::Mcp => super::mcp::answer(shared, conn, req),
     }
 }
 

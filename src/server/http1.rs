@@ -2,10 +2,10 @@
 //! strictly (`head.rs`), refuse what breaks a limit with an error answer, read the body, run the
 //! handlers and write the answer. One parse per head, no other thread involved.
 //!
-//! A tail is the one exception: it streams on a second thread started for it, while this thread keeps
-//! reading the client, so a client that closes its connection is noticed at once and its tail
-//! cancelled (a pipelined request is buffered meanwhile and handled after the stream ended, so answers
-//! keep the order of requests).
+//! A long answer is the one exception — a tail, or an MCP `wait` (which may block for minutes): it runs
+//! on a second thread started for it, while this thread keeps reading the client, so a client that
+//! closes its connection is noticed at once and the answer stopped (a pipelined request is buffered
+//! meanwhile and handled after the answer ended, so answers keep the order of requests).
 //!
 //! Memory per connection is bounded: one request head plus one read, and one body up to `--max-body`.
 
@@ -198,10 +198,10 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>, slot: &Arc<Slot>, accepted:
             break stop;
         }
         let parts = head::parts(&head_bytes);
-        let tail = parts.as_ref().is_some_and(is_tail);
-        let done = if tail {
+        let long = parts.as_ref().is_some_and(|p| is_long(p, &body));
+        let done = if long {
             drop(parts);
-            start_tail(shared, conn, slot, head_bytes, body, &head)
+            start_long(shared, conn, slot, head_bytes, body, &head)
         } else {
             answer_here(shared, conn, parts, body, &head)
         };
@@ -209,8 +209,8 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>, slot: &Arc<Slot>, accepted:
             break stop;
         }
         if head.close {
-            // An answer given here is complete: close. A tail may still be streaming.
-            break match tail {
+            // An answer given here is complete: close. A long answer may still be running.
+            break match long {
                 true => watch_until_closed(conn, &mut inbox),
                 false => Stop::Quiet,
             };
@@ -226,7 +226,7 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>, slot: &Arc<Slot>, accepted:
         }
         Stop::Reject { status, error } => {
             // Answers keep their order: a streaming tail ends (early) before this one is sent.
-            conn.cancel_tail();
+            conn.cancel_long();
             conn.wait_idle();
             let _ = conn.send(&raw_error(status, &error));
             conn.client.finish();
@@ -235,11 +235,15 @@ fn read_loop(shared: &Arc<Shared>, conn: &Arc<Conn>, slot: &Arc<Slot>, accepted:
     }
 }
 
-/// Whether the request is a tail (streamed on its own thread); every other request is answered on
-/// the connection's thread.
-fn is_tail(p: &head::Parts<'_>) -> bool {
+/// Whether the request is a long answer (a tail, an MCP `wait`), run on its own thread; every other
+/// request is answered on the connection's thread.
+fn is_long(p: &head::Parts<'_>, body: &[u8]) -> bool {
     let path = p.target.split_once('?').map_or(p.target, |(path, _)| path);
-    matches!(routes::route(p.method, path), Ok(Route::Tail(_)))
+    match routes::route(p.method, path) {
+        Ok(Route::Tail(_)) => true,
+        Ok(Route::Mcp) => crate::mcp::may_block(body),
+        _ => false,
+    }
 }
 
 /// Runs the handlers on this thread (on the fields split once from the head) and writes the answer.
@@ -269,9 +273,9 @@ fn answer_here(
     }
 }
 
-/// Starts the thread that answers a tail request; this thread goes back to reading the client. If no
+/// Starts the thread that answers a long request (a tail, an MCP `wait`); this thread goes back to reading the client. If no
 /// thread can be started, the request is answered 503 `Busy` here.
-fn start_tail(
+fn start_long(
     shared: &Arc<Shared>,
     conn: &Arc<Conn>,
     slot: &Arc<Slot>,
@@ -303,7 +307,7 @@ fn start_tail(
     }
     let e = Error::new(
         ErrorKind::Busy,
-        "the server cannot start a thread for this tail now",
+        "the server cannot start a thread for this request now",
     )
     .with_hint("retry later; the server is out of threads or memory");
     let answer = respond::raw(503, &[("Retry-After", "1")], &respond::envelope(&e), false);
@@ -312,8 +316,8 @@ fn start_tail(
     sent.map_err(|_| Stop::Quiet)
 }
 
-/// After a `Connection: close` tail: read (and drop) until the client goes or the stream ends, so a
-/// closed connection still cancels its tail.
+/// After a `Connection: close` long answer: read (and drop) until the client goes or it ends, so a
+/// closed connection still stops it.
 fn watch_until_closed(conn: &Conn, inbox: &mut Inbox) -> Stop {
     while conn.activity().0 {
         if inbox.set_wait(&conn.client, IN_FLIGHT_SLICE).is_err() {

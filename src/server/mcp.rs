@@ -3,9 +3,11 @@
 //! stdio. The browser rules, the bearer token and the body limit were applied before this runs; the
 //! access mode is applied per tool; pool creation obeys `--max-pool-size`/`--max-pools`; a `wait` takes
 //! one of the `--max-tails` places while it blocks, and a `notifications/cancelled` in another request
-//! (same `Mcp-Session-Id`, or none) stops it.
+//! (same `Mcp-Session-Id`, or none) stops it, as does the client closing the connection (a `wait` runs
+//! on its own thread, like a tail, while the connection's thread watches the client: `http1.rs`).
 
 use super::auth::Access;
+use super::conn::{Conn, Stopper};
 use super::handlers::{Reply, Request};
 use super::respond::HttpError;
 use super::tail::TailSlot;
@@ -16,7 +18,11 @@ use std::sync::Arc;
 
 /// The answer to one MCP message: 200 with the JSON-RPC reply, or 202 with no body when there is none
 /// (a notification, a response, a cancelled request).
-pub(crate) fn answer(shared: &Arc<Shared>, req: &Request<'_>) -> Result<Reply, HttpError> {
+pub(crate) fn answer(
+    shared: &Arc<Shared>,
+    conn: &Conn,
+    req: &Request<'_>,
+) -> Result<Reply, HttpError> {
     if let Some(v) = req.header("MCP-Protocol-Version") {
         if !mcp::PROTOCOL_VERSIONS.contains(&v) {
             return Err(HttpError::new(
@@ -55,7 +61,12 @@ pub(crate) fn answer(shared: &Arc<Shared>, req: &Request<'_>) -> Result<Reply, H
                         "this id is already in use by a request in progress",
                     )),
                     Some(cancel) => {
+                        if !conn.set_long(Stopper::Mcp(Arc::clone(&cancel))) {
+                            // The client is already gone.
+                            cancel.cancel();
+                        }
                         let r = server.run(&call, &cancel);
+                        conn.clear_long();
                         shared.mcp_waits.end(&key);
                         r
                     }

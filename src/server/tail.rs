@@ -9,7 +9,7 @@
 //! `RetentionGap` error line in place of the drop line, the headers being sent already). The socket's send buffer is
 //! bounded (`HTTP_TAIL_SEND_BUFFER_BYTES`), so a reader that stops pins little kernel memory.
 
-use super::conn::Conn;
+use super::conn::{Conn, Stopper};
 use super::handlers::Reply;
 use super::respond::{envelope, HttpError, VERSION_HEADER};
 use super::routes::{number, query};
@@ -124,7 +124,7 @@ enum Step {
 /// Streams the tail to the client, from the status line (with `extra` headers) to the last chunk.
 /// False when the client could not be written to.
 pub(crate) fn stream(mut plan: Box<TailPlan>, conn: &Conn, extra: &[(&str, &str)]) -> bool {
-    if !conn.set_tail(plan.tail.canceller()) {
+    if !conn.set_long(Stopper::Tail(plan.tail.canceller())) {
         return true;
     }
     let _ = conn
@@ -142,7 +142,7 @@ pub(crate) fn stream(mut plan: Box<TailPlan>, conn: &Conn, extra: &[(&str, &str)
     }
     head.push_str("\r\n");
     let ok = conn.send(head.as_bytes()).is_ok() && pump(&mut plan.tail, conn);
-    conn.clear_tail();
+    conn.clear_long();
     ok
 }
 

@@ -247,3 +247,35 @@ fn mcp_http_wait_is_woken_by_a_poke_and_cancelled_from_another_request() {
     assert_eq!(r.status, 202, "{}", r.text());
     assert!(r.body.is_empty());
 }
+
+#[test]
+fn mcp_http_wait_ends_when_its_client_closes_the_connection() {
+    let dir = TempDir::new("mcp-http-wait-gone");
+    make_pool(dir.path(), "jobs", None);
+    let s = serve(dir.path(), |_| {});
+    let addr = s.addr();
+    // A wait far longer than the test's patience: only the client going away can end it.
+    let mut c = HttpConn::open(addr);
+    let body = call(3, "wait", json!({"pool": "jobs", "timeout_ms": 300000}));
+    let req = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    c.send(req.as_bytes());
+    assert!(
+        crate::support::eventually(crate::procs::PATIENCE, || s.tails() == 1),
+        "the wait took a tail place"
+    );
+    drop(c);
+    assert!(
+        crate::support::eventually(crate::procs::PATIENCE, || s.tails() == 0),
+        "the wait of a client that left still holds its place"
+    );
+    // The server goes on answering waits.
+    let r = tool_ok(&post(
+        addr,
+        None,
+        &call(4, "wait", json!({"pool": "jobs", "timeout_ms": 0})),
+    ));
+    assert_eq!(r["timed_out"], true);
+}
