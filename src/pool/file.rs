@@ -233,9 +233,10 @@ fn retry_within_grace(mut attempt: impl FnMut() -> Result<bool>) -> Result<bool>
 }
 
 fn busy(path: &Path, what: &str) -> Error {
-    Error::new(ErrorKind::Busy, what)
-        .with_path(path)
-        .with_hint("stop the writer (or wait until it exits), then delete again")
+    Error::new(ErrorKind::Busy, what).with_path(path).with_hint(
+        "stop the writer (or wait until it exits), then delete again; a pool a `plasmite serve` \
+             wrote to is deleted through that server (`pool delete URL`)",
+    )
 }
 
 fn gone(path: &Path, how: &str) -> Error {
