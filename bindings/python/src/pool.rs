@@ -9,7 +9,7 @@ use crate::errors::{err, usage};
 use crate::message::Message;
 use crate::tail::{Tail, TailSpec};
 use crate::tojson;
-use plasmite::api::{JsonText, TailOptions, TailStart};
+use plasmite::api::{GapPolicy, JsonText, TailOptions, TailStart};
 use plasmite::PoolHandle;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
@@ -215,7 +215,7 @@ impl Pool {
     }
 
     /// A blocking iterator of messages; see the README for the arguments.
-    #[pyo3(signature = (since_seq = None, max = None, timeout = None, tags = Vec::new()))]
+    #[pyo3(signature = (since_seq = None, max = None, timeout = None, tags = Vec::new(), gap_policy = "continue"))]
     fn tail(
         &self,
         py: Python<'_>,
@@ -223,7 +223,14 @@ impl Pool {
         max: Option<u64>,
         timeout: Option<f64>,
         tags: Vec<String>,
+        gap_policy: &str,
     ) -> PyResult<Tail> {
+        let gap_policy = GapPolicy::from_name(gap_policy).ok_or_else(|| {
+            usage(format!(
+                "gap_policy must be one of {:?}, not {gap_policy:?}",
+                GapPolicy::NAMES
+            ))
+        })?;
         let idle = match timeout {
             None => None,
             Some(t) if t.is_finite() && t >= 0.0 => Some(std::time::Duration::from_secs_f64(t)),
@@ -231,6 +238,7 @@ impl Pool {
         };
         let opts = TailOptions {
             start: since_seq.map_or(TailStart::Edge, TailStart::Since),
+            gap_policy,
             ..TailOptions::default()
         };
         // A remote tail from the edge asks the server where the edge is.
