@@ -86,6 +86,28 @@ impl RemoteClient {
         Ok(PoolHandle::from_remote(remote, name.to_owned(), opts))
     }
 
+    /// A handle on the existing pool `name`: its info is asked for first, so a missing pool is
+    /// `NotFound` here (as [`crate::api::Client::open_pool`]), not at its first use.
+    pub fn open_existing_pool(&self, name: &str) -> Result<PoolHandle> {
+        let h = self.open_pool(name)?;
+        h.info()?;
+        Ok(h)
+    }
+
+    /// Opens the pool `name`, creating it with `size_bytes` when missing (races resolved: whoever
+    /// loses the creation race opens the winner's pool), as
+    /// [`crate::api::Client::open_or_create_pool`].
+    pub fn open_or_create_pool(&self, name: &str, size_bytes: u64) -> Result<PoolHandle> {
+        match self.open_existing_pool(name) {
+            Err(e) if e.kind() == ErrorKind::NotFound => match self.create_pool(name, size_bytes) {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => self.open_existing_pool(name),
+                Err(e) => Err(e),
+                Ok(_) => self.open_pool(name),
+            },
+            other => other,
+        }
+    }
+
     /// Metadata of the pool `name`.
     pub fn pool_info(&self, name: &str) -> Result<PoolInfo> {
         self.open_pool(name)?.info()

@@ -186,3 +186,29 @@ fn a_remote_tail_stops_following_once_it_has_handed_over_max_messages() {
         assert_eq!(got, Some(1));
     }
 }
+
+#[test]
+fn remote_open_existing_and_open_or_create_behave_as_the_local_client() {
+    let t = TempDir::new("handle-open");
+    let s = serve(t.path(), |_| {});
+    let c = remote(&s);
+    let local = Client::new(t.path());
+    let e = c.open_existing_pool("p").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = local.open_pool(&PoolRef::name("p")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let h = c.open_or_create_pool("p", 65536).unwrap();
+    assert_eq!(h.info().unwrap().file_size, 65536);
+    append(&h, 1);
+    // The second time it opens the pool that is there (its size and message stay).
+    let again = c.open_or_create_pool("p", 1 << 20).unwrap();
+    assert_eq!(again.info().unwrap().file_size, 65536);
+    assert_eq!(
+        c.open_existing_pool("p").unwrap().get(1).unwrap().data,
+        r#"{"n":1}"#
+    );
+    assert_eq!(
+        c.open_existing_pool("bad name").unwrap_err().kind(),
+        ErrorKind::Usage
+    );
+}

@@ -14,7 +14,7 @@ use plasmite::api::{
     is_url, Client, Durability, JsonText, Pool, PoolHandle, PoolListing, PoolRef, RemoteClient,
     RemoteOptions,
 };
-use plasmite::{Error, ErrorKind};
+use plasmite::Error;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -111,7 +111,7 @@ impl NativeClient {
             )),
             Backend::Remote(rc) => {
                 let name = lift(remote_name(&r))?;
-                PoolImpl::remote(lift(open_remote(rc, &name))?, name)
+                PoolImpl::remote(lift(rc.open_existing_pool(&name))?, name)
             }
         };
         Ok(NativePool::new(inner))
@@ -131,19 +131,7 @@ impl NativeClient {
             Backend::Local(c) => PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r),
             Backend::Remote(rc) => {
                 let name = lift(remote_name(&r))?;
-                let h = match open_remote(rc, &name) {
-                    Err(e) if e.kind() == ErrorKind::NotFound => {
-                        match rc.create_pool(&name, size) {
-                            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                                open_remote(rc, &name)
-                            }
-                            Err(e) => Err(e),
-                            Ok(_) => rc.open_pool(&name),
-                        }
-                    }
-                    other => other,
-                };
-                PoolImpl::remote(lift(h)?, name)
+                PoolImpl::remote(lift(rc.open_or_create_pool(&name, size))?, name)
             }
         };
         Ok(NativePool::new(inner))
@@ -210,13 +198,6 @@ fn remote_name(r: &PoolRef) -> plasmite::Result<String> {
             "a remote client takes pool names, got {other:?} (paths and URIs are local refs)"
         ))),
     }
-}
-
-/// The handle of an existing remote pool (`NotFound` when missing: its info is asked for).
-fn open_remote(rc: &RemoteClient, name: &str) -> plasmite::Result<PoolHandle> {
-    let h = rc.open_pool(name)?;
-    h.info()?;
-    Ok(h)
 }
 
 /// A listed pool's object: `{name, path, …info}` or `{name, path, error}`.

@@ -10,7 +10,7 @@ use crate::pool::{info_object, value_to_py, Pool};
 use crate::poolref::PyPoolRef;
 use plasmite::api::{is_url, PoolListing, PoolRef};
 use plasmite::limits::POOL_SIZE_BYTES_DEFAULT;
-use plasmite::{ErrorKind, PoolHandle, RemoteClient, RemoteOptions};
+use plasmite::{PoolHandle, RemoteClient, RemoteOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use std::path::{Path, PathBuf};
@@ -93,13 +93,6 @@ impl Client {
         };
         Ok(Pool::new(name, handle.map_err(err)?, read_only))
     }
-}
-
-/// The handle of an existing remote pool (`NotFound` when missing: its info is asked for).
-fn open_remote(rc: &RemoteClient, name: &str) -> plasmite::Result<PoolHandle> {
-    let h = rc.open_pool(name)?;
-    h.info()?;
-    Ok(h)
 }
 
 /// The info object of a listed pool, or `{name, path, error: {kind, message}}`.
@@ -194,7 +187,7 @@ impl Client {
                     c.open_pool(r)
                 }
             },
-            open_remote,
+            RemoteClient::open_existing_pool,
             read_only,
         )
     }
@@ -206,14 +199,7 @@ impl Client {
             py,
             r,
             |c, r| c.open_or_create_pool(r, size),
-            |rc, n| match open_remote(rc, n) {
-                Err(e) if e.kind() == ErrorKind::NotFound => match rc.create_pool(n, size) {
-                    Err(e) if e.kind() == ErrorKind::AlreadyExists => open_remote(rc, n),
-                    Err(e) => Err(e),
-                    Ok(_) => rc.open_pool(n),
-                },
-                other => other,
-            },
+            |rc, n| rc.open_or_create_pool(n, size),
             false,
         )
     }
