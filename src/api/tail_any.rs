@@ -8,10 +8,9 @@
 //! cancellation and the interrupt flag are seen as quickly for both doors. `stop_after` (peek
 //! `--no-follow`) ends either tail once the seq that was newest when it started has been read.
 //!
-//! A remote tail from the live edge starts at the seq after the newest when it is made (one info
-//! request), as a local one does, so a message appended right after `tail()` returns is delivered.
-//! Its follower stops once it has handed over `max` messages (its stream closes then, not when the
-//! server next writes). [`PoolTail::next_ref_until`] waits in slices without ending the tail.
+//! A remote tail's follower stops once it has handed over `max` messages (its stream closes then,
+//! not when the server next writes). [`PoolTail::next_ref_until`] waits in slices without ending
+//! the tail.
 
 use super::handle::PoolHandle;
 use super::message::{Message, MessageRef};
@@ -148,7 +147,7 @@ impl PoolTail {
     pub fn stop_at_newest(&mut self, pool: &PoolHandle) -> Result<()> {
         let first = match &self.door {
             Door::Local(t) => Some(t.next_seq()),
-            Door::Remote(r) => Some(r.first),
+            Door::Remote(r) => r.first,
         };
         match (pool.info()?.bounds, first) {
             (Some((_, newest)), Some(first)) if first <= newest => self.stop_after = Some(newest),
@@ -159,11 +158,12 @@ impl PoolTail {
     }
 
     /// The seq the tail reads next (a local tail), or the seq the next message will have at least
-    /// after the events taken so far (a remote one). `Some` for both doors.
+    /// after the events taken so far (a remote one; `None` for a remote tail from the live edge
+    /// until its first event, the server deciding where the edge is).
     pub fn next_seq(&self) -> Option<u64> {
         match &self.door {
             Door::Local(t) => Some(t.next_seq()),
-            Door::Remote(r) => Some(r.next),
+            Door::Remote(r) => r.next,
         }
     }
 
@@ -274,10 +274,11 @@ struct RemoteTail {
     max: Option<u64>,
     idle: Option<std::time::Duration>,
     delivered: u64,
-    /// The seq the tail starts at (the live edge resolved when the tail was made).
-    first: u64,
-    /// The seq the next message will have at least, after the events taken so far.
-    next: u64,
+    /// The seq the tail starts at; `None` for the live edge.
+    first: Option<u64>,
+    /// The seq the next message will have at least, after the events taken so far (`None`: the
+    /// live edge, before any event).
+    next: Option<u64>,
     current: Option<Message>,
     ended: Option<TailEnd>,
 }
@@ -297,14 +298,12 @@ impl RemoteTail {
             return Err(Error::new(ErrorKind::Internal, "not a remote pool"));
         };
         let since = match opts.start {
-            // The edge as it is now (not when the follower's first stream reaches the server).
-            TailStart::Edge => pool.info()?.bounds.map_or(1, |(_, new)| new + 1),
-            TailStart::Since(s) => s,
-            // An empty pool has never been written: its first message will be seq 1.
+            TailStart::Edge => None,
+            TailStart::Since(s) => Some(s),
             TailStart::Last(n) => pool
                 .info()?
                 .bounds
-                .map_or(1, |(old, new)| (new + 1).saturating_sub(n).max(old)),
+                .map(|(old, new)| (new + 1).saturating_sub(n).max(old)),
             TailStart::SinceTime(_) => {
                 return Err(Error::usage(
                     "a remote tail cannot start at a time: the protocol starts tails at a seq",
@@ -318,7 +317,7 @@ impl RemoteTail {
             (a, b) => a.or(b),
         }));
         let (tx, rx) = mpsc::sync_channel::<Msg>(limits::REMOTE_TAIL_QUEUE_EVENTS);
-        let follow = Follow::new(r.connect_again()?, Some(since));
+        let follow = Follow::new(r.connect_again()?, since);
         let d = Arc::clone(&deadline);
         let (policy, max) = (opts.gap_policy, opts.max);
         std::thread::Builder::new()
@@ -381,7 +380,7 @@ impl RemoteTail {
                 },
             };
             if let Msg::Event(_, Some(resume)) = &msg {
-                self.next = self.next.max(*resume);
+                self.next = self.next.max(Some(*resume));
             }
             match msg {
                 Msg::Event(Event::Message(m), _) => {

@@ -104,9 +104,11 @@ pub(crate) struct Source {
 
 /// A source over a pool of either door; its live edge is taken now.
 pub(crate) fn source(pool: &PoolHandle, args: &TailArgs) -> plasmite::Result<Source> {
-    let start = match args.since_seq {
-        Some(s) => TailStart::Since(js_u64(s, "sinceSeq")?),
-        None => TailStart::Edge,
+    // The live edge is pinned now (a remote tail asks the server), so a message appended after
+    // `pool.tail()` returns is delivered by either door.
+    let since = match args.since_seq {
+        Some(s) => js_u64(s, "sinceSeq")?,
+        None => pool.edge_seq()?,
     };
     let gap_policy = match args.gap_policy.as_deref() {
         None => GapPolicy::Continue,
@@ -122,27 +124,22 @@ pub(crate) fn source(pool: &PoolHandle, args: &TailArgs) -> plasmite::Result<Sou
         current: Mutex::new(None),
     });
     let exact = pool.is_remote() && args.batch == Some(1.0);
-    let (tail, resume) = match (exact, start) {
-        (false, start) => {
-            let tail = pool.tail(TailOptions {
-                start,
-                gap_policy,
-                ..TailOptions::default()
-            })?;
-            wake.set(tail.canceller());
-            (Some(tail), 0)
-        }
-        (true, TailStart::Since(s)) => (None, s),
-        (true, _) => (
-            None,
-            pool.info()?.bounds.map_or(1, |(_, newest)| newest + 1),
-        ),
+    let tail = if exact {
+        None
+    } else {
+        let tail = pool.tail(TailOptions {
+            start: TailStart::Since(since),
+            gap_policy,
+            ..TailOptions::default()
+        })?;
+        wake.set(tail.canceller());
+        Some(tail)
     };
     Ok(Source {
         pool: pool.clone(),
         tail,
         exact,
-        resume,
+        resume: since,
         gap_policy,
         wake,
     })

@@ -236,16 +236,23 @@ impl Pool {
             Some(t) if t.is_finite() && t >= 0.0 => Some(std::time::Duration::from_secs_f64(t)),
             Some(t) => return Err(usage(format!("timeout must be >= 0 seconds, not {t}"))),
         };
-        let opts = TailOptions {
-            start: since_seq.map_or(TailStart::Edge, TailStart::Since),
-            gap_policy,
-            ..TailOptions::default()
-        };
-        // A remote tail from the edge asks the server where the edge is.
-        let tail = self.call(py, |h| h.tail(opts))?;
+        // The live edge is pinned now (a remote tail asks the server), so a message appended after
+        // `tail()` returns is delivered by either door.
+        let (tail, floor) = self.call(py, |h| {
+            let since = match since_seq {
+                Some(s) => s,
+                None => h.edge_seq()?,
+            };
+            let opts = TailOptions {
+                start: TailStart::Since(since),
+                gap_policy,
+                ..TailOptions::default()
+            };
+            Ok((h.tail(opts)?, since))
+        })?;
         Ok(Tail::new(
             tail,
-            since_seq.unwrap_or(0),
+            floor,
             TailSpec {
                 pool_closed: Arc::clone(&self.closed),
                 tags,
