@@ -79,6 +79,12 @@ export interface TailOptions {
   /** Called when writers lapped this reader and `n` messages were lost. */
   onLost?: (n: number) => void
   /**
+   * `'continue'` (the default): losses are counted (`lost`, `onLost`) and the tail goes on from the
+   * oldest message; `'error'`: the iteration ends with a `RetentionGap` error (`seq`: the first
+   * missing seq) before any later message.
+   */
+  gapPolicy?: 'continue' | 'error'
+  /**
    * Most messages read per hand-off to JavaScript (1 to 4096, default 4096). A batch is read ahead
    * of the loop; `1` reads nothing ahead, so a reader that pauses sees exactly what was lost meanwhile.
    */

@@ -20,7 +20,7 @@ const ErrorKind = Object.freeze({
   Corrupt: 'Corrupt',
   Io: 'Io',
   Internal: 'Internal',
-  // A tail lapped under the `error` gap policy (the core has the policy; this package does not expose it yet).
+  // A tail lapped under `gapPolicy: 'error'` (the first missing seq is `seq`).
   RetentionGap: 'RetentionGap',
 })
 
@@ -272,7 +272,8 @@ class Pool {
   /**
    * An async iterator of messages in seq order. Options: `sinceSeq` (inclusive; default: only new
    * messages), `max`, `timeoutMs` (end after this long without a message), `tags` (each must be
-   * present), `signal` (an AbortSignal), `onLost(n)` (called when a lapped reader lost n messages).
+   * present), `signal` (an AbortSignal), `onLost(n)` (called when a lapped reader lost n messages),
+   * `gapPolicy` (`'error'`: such a loss ends the iteration with a `RetentionGap` error instead).
    */
   tail(options = {}) {
     return new Tail(this.#n, options)
@@ -305,7 +306,7 @@ class Tail {
   #onLost
 
   constructor(pool, options) {
-    const { sinceSeq, max, timeoutMs, tags, signal, onLost, batch } = options
+    const { sinceSeq, max, timeoutMs, tags, signal, onLost, batch, gapPolicy } = options
     if (batch !== undefined) {
       if (!Number.isInteger(batch) || batch < 1 || batch > TAIL_BATCH) {
         throw new PlasmiteError(ErrorKind.Usage, `batch must be an integer from 1 to ${TAIL_BATCH}, got ${batch}`)
@@ -324,7 +325,10 @@ class Tail {
       this.#onAbort = () => this.#abort(signal.reason)
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
-    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags), batch }
+    if (gapPolicy !== undefined && typeof gapPolicy !== 'string') {
+      throw new PlasmiteError(ErrorKind.Usage, `gapPolicy must be 'continue' or 'error', got ${gapPolicy}`)
+    }
+    const args = { sinceSeq, max, timeoutMs, tags: tags === undefined ? undefined : tagsOf(tags), batch, gapPolicy }
     this.#n = call(() => pool.tail(args, (text) => this.#onBatch(text)))
   }
 

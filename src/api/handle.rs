@@ -230,6 +230,14 @@ impl PoolHandle {
         }
     }
 
+    /// The seq the next append will get (after the newest; 1 for a pool never written): where a
+    /// tail from the live edge made now starts. `TailStart::Since(pool.edge_seq()?)` pins that edge
+    /// when the tail is made, for a remote pool too (a remote `TailStart::Edge` is where the
+    /// server's edge is when the follower's first stream reaches it).
+    pub fn edge_seq(&self) -> Result<u64> {
+        Ok(self.info()?.bounds.map_or(1, |(_, newest)| newest + 1))
+    }
+
     /// Metadata and bounds (a remote pool's `path` is the server's).
     pub fn info(&self) -> Result<PoolInfo> {
         match self {

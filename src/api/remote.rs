@@ -1,10 +1,12 @@
 //! The remote door: a [`RemoteClient`] for a server's base URL (token, TLS roots) that hands out
-//! [`PoolHandle`]s over HTTP, and the pool lifecycle calls the protocol has (create, info, delete).
+//! [`PoolHandle`]s over HTTP, and the pool lifecycle calls the protocol has (create, info, list,
+//! delete).
 //!
 //! Every call goes through `crate::remote::Remote` (one kept-alive agent per pool, explicit
 //! timeouts, no proxy, no redirects). Server error envelopes come back as the same [`Error`] kinds as
 //! local calls.
 
+use super::client::PoolListing;
 use super::handle::PoolHandle;
 use super::pool::PoolInfo;
 use crate::error::{Error, ErrorKind, Result};
@@ -49,13 +51,15 @@ pub fn is_url(s: &str) -> bool {
 }
 
 impl RemoteClient {
-    /// A client for the server at `base` (`http(s)://HOST[:PORT]`, no path).
+    /// A client for the server at `base` (`http(s)://HOST[:PORT]`, no path). The URL and the
+    /// options are checked here (`Usage`; an unreadable `tls_ca` file is `Io`); no request is sent.
     pub fn new(base: &str, opts: RemoteOptions) -> Result<RemoteClient> {
         let base = base.trim_end_matches('/');
-        // The URL rules are those of pool URLs: check them with a placeholder pool name.
-        let url = crate::remote::parse_url(&format!("{base}/x"))?;
+        // The URL rules are those of pool URLs, and so are the option checks: make a client of a
+        // placeholder pool (which sends nothing).
+        let probe = Remote::new(&format!("{base}/x"), &opts.to_remote())?;
         Ok(RemoteClient {
-            base: url.base,
+            base: probe.url().base.clone(),
             opts,
         })
     }
@@ -82,6 +86,28 @@ impl RemoteClient {
         Ok(PoolHandle::from_remote(remote, name.to_owned(), opts))
     }
 
+    /// A handle on the existing pool `name`: its info is asked for first, so a missing pool is
+    /// `NotFound` here (as [`crate::api::Client::open_pool`]), not at its first use.
+    pub fn open_existing_pool(&self, name: &str) -> Result<PoolHandle> {
+        let h = self.open_pool(name)?;
+        h.info()?;
+        Ok(h)
+    }
+
+    /// Opens the pool `name`, creating it with `size_bytes` when missing (races resolved: whoever
+    /// loses the creation race opens the winner's pool), as
+    /// [`crate::api::Client::open_or_create_pool`].
+    pub fn open_or_create_pool(&self, name: &str, size_bytes: u64) -> Result<PoolHandle> {
+        match self.open_existing_pool(name) {
+            Err(e) if e.kind() == ErrorKind::NotFound => match self.create_pool(name, size_bytes) {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => self.open_existing_pool(name),
+                Err(e) => Err(e),
+                Ok(_) => self.open_pool(name),
+            },
+            other => other,
+        }
+    }
+
     /// Metadata of the pool `name`.
     pub fn pool_info(&self, name: &str) -> Result<PoolInfo> {
         self.open_pool(name)?.info()
@@ -92,6 +118,29 @@ impl RemoteClient {
         crate::api::check_name(name)?;
         let remote = Remote::new(&self.pool_url(name), &self.opts.to_remote())?;
         info_of_json(&remote.create(Some(size_bytes))?)
+    }
+
+    /// Every pool of the server, sorted by name; a pool the server could not read is listed with
+    /// its error (kind and message; `path` is the server's).
+    pub fn list_pools(&self) -> Result<Vec<PoolListing>> {
+        let pools = Remote::new(&self.pool_url("x"), &self.opts.to_remote())?.list_pools()?;
+        let mut out = Vec::with_capacity(pools.len());
+        for p in &pools {
+            let name = p["name"]
+                .as_str()
+                .ok_or_else(|| invalid_answer("a listed pool has no name"))?;
+            let info = match crate::proto::wire::error_from_envelope(p) {
+                Some(e) => Err(e),
+                None => info_of_json(p),
+            };
+            out.push(PoolListing {
+                name: name.to_owned(),
+                path: PathBuf::from(p["path"].as_str().unwrap_or_default()),
+                info,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
     }
 
     /// Deletes the pool `name` on the server; `NotFound` when missing, `Busy` while in use.

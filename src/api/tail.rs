@@ -224,16 +224,27 @@ impl Tail {
 
     /// The next event without copying the message out; `None` when the tail ended (see [`Tail::end`]).
     pub fn next_ref(&mut self) -> Option<Result<TailEventRef<'_>>> {
-        self.next_ref_inner(true)
+        self.next_ref_inner(true, None)
     }
 
     /// Like [`Tail::next_ref`] but never waits: `None` with [`Tail::end`] still `None` means "caught up".
     pub fn try_next_ref(&mut self) -> Option<Result<TailEventRef<'_>>> {
-        self.next_ref_inner(false)
+        self.next_ref_inner(false, None)
     }
 
-    fn next_ref_inner(&mut self, block: bool) -> Option<Result<TailEventRef<'_>>> {
-        match self.advance(block)? {
+    /// Like [`Tail::next_ref`] but waits only until `until`: `None` with [`Tail::end`] still `None`
+    /// means nothing came by then, and the tail goes on (unlike a deadline, which ends it). For
+    /// callers that wait in slices (to look at signals between them) without restarting the tail.
+    pub fn next_ref_until(&mut self, until: Instant) -> Option<Result<TailEventRef<'_>>> {
+        self.next_ref_inner(true, Some(until))
+    }
+
+    fn next_ref_inner(
+        &mut self,
+        block: bool,
+        until: Option<Instant>,
+    ) -> Option<Result<TailEventRef<'_>>> {
+        match self.advance(block, until)? {
             Ok(Some(lost)) => Some(Ok(TailEventRef::Dropped { lost })),
             Ok(None) => Some(Ok(TailEventRef::Message(MessageRef(&self.buf)))),
             Err(e) => Some(Err(e)),
@@ -249,7 +260,8 @@ impl Tail {
                 .is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
-    fn advance(&mut self, block: bool) -> Option<Result<Option<u64>>> {
+    /// `until`: the caller's own limit on this wait (the tail does not end when it passes).
+    fn advance(&mut self, block: bool, until: Option<Instant>) -> Option<Result<Option<u64>>> {
         let region = self.pool.inner.file.region();
         loop {
             if self.ended.is_some() || self.gone {
@@ -307,10 +319,16 @@ impl Tail {
                     return Some(Err(e));
                 }
             }
-            let Some(wait) = self.wait_budget() else {
+            let Some(mut wait) = self.wait_budget() else {
                 self.ended = Some(TailEnd::Timeout);
                 return None;
             };
+            if let Some(u) = until {
+                match u.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => wait = wait.min(left),
+                    _ => return None,
+                }
+            }
             let version = self.view.version;
             let (cancel, interrupt) = (&self.cancel, self.opts.interrupt);
             region.wait(seen, wait, || {
@@ -361,7 +379,7 @@ impl Iterator for Tail {
     type Item = Result<TailEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(match self.advance(true)? {
+        Some(match self.advance(true, None)? {
             Ok(Some(lost)) => Ok(TailEvent::Dropped { lost }),
             Ok(None) => Ok(TailEvent::Message(Message::from_frame(&self.buf))),
             Err(e) => Err(e),

@@ -7,6 +7,10 @@
 //! channel; the consumer waits on the channel in slices of [`limits::TAIL_CANCEL_POLL`], so
 //! cancellation and the interrupt flag are seen as quickly for both doors. `stop_after` (peek
 //! `--no-follow`) ends either tail once the seq that was newest when it started has been read.
+//!
+//! A remote tail's follower stops once it has handed over `max` messages (its stream closes then,
+//! not when the server next writes). [`PoolTail::next_ref_until`] waits in slices without ending
+//! the tail.
 
 use super::handle::PoolHandle;
 use super::message::{Message, MessageRef};
@@ -153,11 +157,13 @@ impl PoolTail {
         Ok(())
     }
 
-    /// The seq a local tail reads next; `None` for a remote one.
+    /// The seq the tail reads next (a local tail), or the seq the next message will have at least
+    /// after the events taken so far (a remote one; `None` for a remote tail from the live edge
+    /// until its first event, the server deciding where the edge is).
     pub fn next_seq(&self) -> Option<u64> {
         match &self.door {
             Door::Local(t) => Some(t.next_seq()),
-            Door::Remote(_) => None,
+            Door::Remote(r) => r.next,
         }
     }
 
@@ -197,26 +203,33 @@ impl PoolTail {
 
     /// The next event, waiting for one; `None` when the tail ended (see [`PoolTail::end`]).
     pub fn next_ref(&mut self) -> Option<Result<EventRef<'_>>> {
-        self.next_inner(true)
+        self.next_inner(Wait::Forever)
     }
 
     /// Like [`PoolTail::next_ref`] but never waits: `None` with [`PoolTail::end`] still `None`
     /// means "caught up".
     pub fn try_next_ref(&mut self) -> Option<Result<EventRef<'_>>> {
-        self.next_inner(false)
+        self.next_inner(Wait::Never)
     }
 
-    fn next_inner(&mut self, block: bool) -> Option<Result<EventRef<'_>>> {
+    /// Like [`PoolTail::next_ref`] but waits only until `until`: `None` with [`PoolTail::end`]
+    /// still `None` means nothing came by then, and the tail goes on (a deadline would end it).
+    /// For callers that wait in slices, e.g. to look at signals or their own timeouts in between.
+    pub fn next_ref_until(&mut self, until: Instant) -> Option<Result<EventRef<'_>>> {
+        self.next_inner(Wait::Until(until))
+    }
+
+    fn next_inner(&mut self, wait: Wait) -> Option<Result<EventRef<'_>>> {
         if self.ended.is_some() {
             return None;
         }
         let stop = self.stop_after;
         let ev = match &mut self.door {
             Door::Local(t) => {
-                let ev = if block {
-                    t.next_ref()
-                } else {
-                    t.try_next_ref()
+                let ev = match wait {
+                    Wait::Never => t.try_next_ref(),
+                    Wait::Forever => t.next_ref(),
+                    Wait::Until(u) => t.next_ref_until(u),
                 };
                 ev.map(|r| {
                     r.map(|e| match e {
@@ -225,7 +238,7 @@ impl PoolTail {
                     })
                 })
             }
-            Door::Remote(r) => r.next(block),
+            Door::Remote(r) => r.next(wait),
         };
         if let (Some(Ok(EventRef::Message(m))), Some(s)) = (&ev, stop) {
             if m.seq() >= s {
@@ -236,9 +249,18 @@ impl PoolTail {
     }
 }
 
+/// How long a call on a tail may wait.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    Never,
+    Forever,
+    Until(Instant),
+}
+
 /// What the follower thread hands over.
 enum Msg {
-    Event(Event),
+    /// An event, and the seq the follower resumes at after it.
+    Event(Event, Option<u64>),
     /// The deadline passed (`Ok`) or following failed.
     End(Result<()>),
 }
@@ -254,6 +276,9 @@ struct RemoteTail {
     delivered: u64,
     /// The seq the tail starts at; `None` for the live edge.
     first: Option<u64>,
+    /// The seq the next message will have at least, after the events taken so far (`None`: the
+    /// live edge, before any event).
+    next: Option<u64>,
     current: Option<Message>,
     ended: Option<TailEnd>,
 }
@@ -294,9 +319,10 @@ impl RemoteTail {
         let (tx, rx) = mpsc::sync_channel::<Msg>(limits::REMOTE_TAIL_QUEUE_EVENTS);
         let follow = Follow::new(r.connect_again()?, since);
         let d = Arc::clone(&deadline);
+        let (policy, max) = (opts.gap_policy, opts.max);
         std::thread::Builder::new()
             .name("plasmite-follow".into())
-            .spawn(move || run_follower(follow, opts.gap_policy, &d, &tx))
+            .spawn(move || run_follower(follow, policy, max, &d, &tx))
             .map_err(|e| Error::io("cannot start the follower thread", e))?;
         Ok(RemoteTail {
             rx,
@@ -307,6 +333,7 @@ impl RemoteTail {
             idle: opts.idle_timeout,
             delivered: 0,
             first: since,
+            next: since,
             current: None,
             ended: None,
         })
@@ -317,7 +344,7 @@ impl RemoteTail {
             || self.interrupt.is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
-    fn next(&mut self, block: bool) -> Option<Result<EventRef<'_>>> {
+    fn next(&mut self, wait: Wait) -> Option<Result<EventRef<'_>>> {
         loop {
             if self.ended.is_some() {
                 return None;
@@ -330,21 +357,33 @@ impl RemoteTail {
                 self.ended = Some(TailEnd::Max);
                 return None;
             }
-            let msg = if block {
-                match self.rx.recv_timeout(limits::TAIL_CANCEL_POLL) {
-                    Ok(m) => m,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => return Some(Err(stopped())),
+            let slice = match wait {
+                Wait::Never => None,
+                Wait::Forever => Some(limits::TAIL_CANCEL_POLL),
+                Wait::Until(u) => {
+                    Some(limits::TAIL_CANCEL_POLL.min(u.saturating_duration_since(Instant::now())))
                 }
-            } else {
-                match self.rx.try_recv() {
+            };
+            let msg = match slice {
+                Some(slice) => match self.rx.recv_timeout(slice) {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => match wait {
+                        Wait::Until(u) if Instant::now() >= u => return None,
+                        _ => continue,
+                    },
+                    Err(RecvTimeoutError::Disconnected) => return Some(Err(stopped())),
+                },
+                None => match self.rx.try_recv() {
                     Ok(m) => m,
                     Err(TryRecvError::Empty) => return None,
                     Err(TryRecvError::Disconnected) => return Some(Err(stopped())),
-                }
+                },
             };
+            if let Msg::Event(_, Some(resume)) = &msg {
+                self.next = self.next.max(Some(*resume));
+            }
             match msg {
-                Msg::Event(Event::Message(m)) => {
+                Msg::Event(Event::Message(m), _) => {
                     self.delivered += 1;
                     if let Some(t) = self.idle {
                         *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -353,8 +392,8 @@ impl RemoteTail {
                     let m = self.current.insert(m);
                     return Some(Ok(EventRef::Message(MessageView::Owned(m))));
                 }
-                Msg::Event(Event::Drop { lost }) => return Some(Ok(EventRef::Dropped { lost })),
-                Msg::Event(Event::Skipped(e)) => return Some(Err(e)),
+                Msg::Event(Event::Drop { lost }, _) => return Some(Ok(EventRef::Dropped { lost })),
+                Msg::Event(Event::Skipped(e), _) => return Some(Err(e)),
                 Msg::End(Ok(())) => {
                     self.ended = Some(TailEnd::Timeout);
                     return None;
@@ -373,15 +412,20 @@ fn stopped() -> Error {
 }
 
 /// The follower thread: events until the deadline (which the consumer may push back), an error,
-/// or the consumer going away. Under [`GapPolicy::Error`] a drop line ends it with a `RetentionGap`
-/// (the server's drop line names the seq after the gap, so the first missing one is that minus
-/// `lost`), before any later message is handed over.
+/// `max` messages handed over, or the consumer going away. Under [`GapPolicy::Error`] a drop line
+/// ends it with a `RetentionGap` (the server's drop line names the seq after the gap, so the first
+/// missing one is that minus `lost`), before any later message is handed over.
 fn run_follower(
     mut f: Follow,
     policy: GapPolicy,
+    max: Option<u64>,
     deadline: &Mutex<Option<Instant>>,
     tx: &SyncSender<Msg>,
 ) {
+    let mut sent = 0u64;
+    if max == Some(0) {
+        return;
+    }
     loop {
         let d = *deadline.lock().unwrap_or_else(|p| p.into_inner());
         let msg = match f.next(d) {
@@ -389,7 +433,10 @@ fn run_follower(
                 let first = f.resume_seq().unwrap_or(0).saturating_sub(lost);
                 Msg::End(Err(Error::retention_gap(first, lost)))
             }
-            Ok(Some(ev)) => Msg::Event(ev),
+            Ok(Some(ev)) => {
+                sent += u64::from(matches!(ev, Event::Message(_)));
+                Msg::Event(ev, f.resume_seq())
+            }
             Ok(None) => {
                 let now = *deadline.lock().unwrap_or_else(|p| p.into_inner());
                 if now.is_some_and(|t| t > Instant::now()) {
@@ -399,7 +446,8 @@ fn run_follower(
             }
             Err(e) => Msg::End(Err(e)),
         };
-        let end = matches!(msg, Msg::End(_));
+        // After `max` messages the consumer ends on its own: nothing more is read for it.
+        let end = matches!(msg, Msg::End(_)) || max.is_some_and(|m| sent >= m);
         if tx.send(msg).is_err() || end {
             return;
         }

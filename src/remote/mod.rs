@@ -320,6 +320,25 @@ impl Remote {
         Ok(())
     }
 
+    /// Every pool object of the server (`GET /v0/pools`, the `pools` array; an unreadable pool is
+    /// `{name, path, error}`). The pool part of this client's URL is not used.
+    pub fn list_pools(&self) -> Result<Vec<serde_json::Value>> {
+        let body = self.get_json(format!("{}/v0/pools", self.url.base))?;
+        let mut v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("invalid answer from the server: {e}"),
+            )
+        })?;
+        match v.get_mut("pools").map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(a)) => Ok(a),
+            _ => Err(Error::new(
+                ErrorKind::Io,
+                "invalid answer from the server: no pools array",
+            )),
+        }
+    }
+
     /// The pool object (`name, path, bounds, …`).
     pub fn info(&self) -> Result<serde_json::Value> {
         let body = self.get_json(self.endpoint("/info"))?;

@@ -91,3 +91,36 @@ fn mcp_reaches_pools_only_through_the_api() {
     let v = violations("mcp", &["pool", "remote", "server", "cli"], &[]);
     assert!(v.is_empty(), "{v:#?}");
 }
+
+#[test]
+fn the_python_and_node_bindings_reach_pools_only_through_the_api() {
+    // Their remote pools are the api's `PoolHandle` too: no HTTP client of their own, no internals.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("bindings");
+    let mut bad = Vec::new();
+    for b in ["python", "node"] {
+        let manifest = std::fs::read_to_string(root.join(b).join("Cargo.toml")).unwrap();
+        if manifest.lines().any(|l| l.trim_start().starts_with("ureq")) {
+            bad.push(format!("bindings/{b}/Cargo.toml depends on ureq"));
+        }
+        let mut files = Vec::new();
+        sources(&root.join(b).join("src"), &mut files);
+        assert!(!files.is_empty(), "no sources under bindings/{b}/src");
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for banned in [
+                    "plasmite::remote",
+                    "plasmite::server",
+                    "plasmite::proto",
+                    "plasmite::pool::",
+                    "ureq::",
+                ] {
+                    if line.contains(banned) {
+                        bad.push(format!("{}: {}", f.display(), line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}

@@ -23,6 +23,7 @@ mod doors;
 mod durability;
 mod fuzz_corpus;
 mod gap;
+mod handle;
 mod layers;
 mod mcp;
 mod mcp_http;

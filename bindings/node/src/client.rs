@@ -1,16 +1,19 @@
-//! `NativeClient` and `NativePool`: the contract's lifecycle and message operations, each dispatching
-//! to a local pool (`plasmite::api`) or a remote one (`crate::remote`). Results that are objects cross
+//! `NativeClient` and `NativePool`: the contract's lifecycle and message operations. A client is the
+//! core's `Client` (a pool directory) or `RemoteClient` (a server); both hand out the core's one
+//! `PoolHandle`, so a `NativePool` is the same code for both doors. Results that are objects cross
 //! as JSON text (one string per call, parsed by `index.js`); the append receipt, the hot path, is one
 //! `"SEQ TIME"` string.
 
 use crate::error::{js_u64, lift, usage};
-use crate::remote::{RemoteClient, RemotePool};
 use crate::tail::{self, NativeTail, TailArgs};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice};
 use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunction};
 use napi::{Env, Task};
 use napi_derive::napi;
-use plasmite::api::{Client, Durability, Pool, PoolRef};
+use plasmite::api::{
+    is_url, Client, Durability, JsonText, Pool, PoolHandle, PoolListing, PoolRef, RemoteClient,
+    RemoteOptions,
+};
 use plasmite::Error;
 use std::path::Path;
 use std::sync::Arc;
@@ -37,8 +40,12 @@ impl NativeClient {
         tls_ca: Option<String>,
     ) -> napi::Result<Self> {
         let backend = match dir {
-            Some(d) if plasmite::remote::is_url(&d) => {
-                Backend::Remote(lift(RemoteClient::new(&d, token, tls_ca))?)
+            Some(d) if is_url(&d) => {
+                let opts = RemoteOptions {
+                    token,
+                    tls_ca: tls_ca.map(Into::into),
+                };
+                Backend::Remote(lift(RemoteClient::new(&d, opts))?)
             }
             _ if token.is_some() || tls_ca.is_some() => {
                 return Err(usage(
@@ -70,11 +77,12 @@ impl NativeClient {
         let size = lift(js_u64(size_bytes, "size"))?;
         let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
-            Backend::Local(c) => {
-                let pool = lift(c.create_pool(&r, size))?;
-                PoolImpl::local(pool, &r)
+            Backend::Local(c) => PoolImpl::local(lift(c.create_pool(&r, size))?, &r),
+            Backend::Remote(rc) => {
+                let name = lift(remote_name(&r))?;
+                lift(rc.create_pool(&name, size))?;
+                PoolImpl::remote(lift(rc.open_pool(&name))?, name)
             }
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.create(&r, size))?),
         };
         Ok(NativePool::new(inner))
     }
@@ -101,7 +109,10 @@ impl NativeClient {
             Backend::Remote(_) if read_only => return Err(usage(
                 "a remote pool handle cannot be read-only: serve the pools with --access read-only",
             )),
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open(&r))?),
+            Backend::Remote(rc) => {
+                let name = lift(remote_name(&r))?;
+                PoolImpl::remote(lift(rc.open_existing_pool(&name))?, name)
+            }
         };
         Ok(NativePool::new(inner))
     }
@@ -118,7 +129,10 @@ impl NativeClient {
         let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         let inner = match &self.backend {
             Backend::Local(c) => PoolImpl::local(lift(c.open_or_create_pool(&r, size))?, &r),
-            Backend::Remote(rc) => PoolImpl::Remote(lift(rc.open_or_create(&r, size))?),
+            Backend::Remote(rc) => {
+                let name = lift(remote_name(&r))?;
+                PoolImpl::remote(lift(rc.open_or_create_pool(&name, size))?, name)
+            }
         };
         Ok(NativePool::new(inner))
     }
@@ -126,37 +140,27 @@ impl NativeClient {
     /// JSON array of pool objects (`{name, path, …info}` or `{name, path, error}`), sorted by name.
     #[napi]
     pub fn list_pools(&self) -> napi::Result<String> {
-        match &self.backend {
-            Backend::Local(c) => {
-                let mut out = Vec::new();
-                for l in lift(c.list_pools())? {
-                    let v = match l.info {
-                        Ok(info) => with_name(info.to_json(), &l.name),
-                        Err(e) => serde_json::json!({
-                            "name": l.name,
-                            "path": l.path.display().to_string(),
-                            "error": e.to_json()["error"].take(),
-                        }),
-                    };
-                    out.push(v);
-                }
-                Ok(serde_json::Value::Array(out).to_string())
-            }
-            Backend::Remote(rc) => Ok(lift(rc.list())?.to_string()),
-        }
+        let listed = lift(match &self.backend {
+            Backend::Local(c) => c.list_pools(),
+            Backend::Remote(rc) => rc.list_pools(),
+        })?;
+        let out: Vec<serde_json::Value> = listed.iter().map(listing_object).collect();
+        Ok(serde_json::Value::Array(out).to_string())
     }
 
     /// JSON text of the pool object.
     #[napi]
     pub fn pool_info(&self, pool_ref: String, ref_kind: Option<String>) -> napi::Result<String> {
         let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
-        match &self.backend {
-            Backend::Local(c) => {
-                let info = lift(c.pool_info(&r))?;
-                Ok(with_name(info.to_json(), &ref_name(&r)).to_string())
+        let (name, info) = match &self.backend {
+            Backend::Local(c) => (ref_name(&r), c.pool_info(&r)),
+            Backend::Remote(rc) => {
+                let name = lift(remote_name(&r))?;
+                let info = rc.pool_info(&name);
+                (name, info)
             }
-            Backend::Remote(rc) => Ok(lift(rc.info(&r))?.to_string()),
-        }
+        };
+        Ok(with_name(lift(info)?.to_json(), &name).to_string())
     }
 
     #[napi]
@@ -164,7 +168,7 @@ impl NativeClient {
         let r = lift(parse_ref(&pool_ref, ref_kind.as_deref()))?;
         match &self.backend {
             Backend::Local(c) => lift(c.delete_pool(&r)),
-            Backend::Remote(rc) => lift(rc.delete(&r)),
+            Backend::Remote(rc) => lift(remote_name(&r).and_then(|n| rc.delete_pool(&n))),
         }
     }
 }
@@ -179,6 +183,32 @@ fn parse_ref(text: &str, kind: Option<&str>) -> plasmite::Result<PoolRef> {
         Some("uri") => Ok(PoolRef::uri(text)),
         Some(k) => Err(Error::usage(format!("unknown pool ref kind {k:?}"))
             .with_hint("a ref is a string, or {name}, {path} or {uri}")),
+    }
+}
+
+/// A remote pool ref must be a pool name (a string ref follows the CLI rule: `NAME.plasmite` is the
+/// name `NAME`).
+fn remote_name(r: &PoolRef) -> plasmite::Result<String> {
+    match r {
+        PoolRef::Name(n) => {
+            plasmite::api::check_name(n)?;
+            Ok(n.clone())
+        }
+        other => Err(Error::usage(format!(
+            "a remote client takes pool names, got {other:?} (paths and URIs are local refs)"
+        ))),
+    }
+}
+
+/// A listed pool's object: `{name, path, …info}` or `{name, path, error}`.
+fn listing_object(l: &PoolListing) -> serde_json::Value {
+    match &l.info {
+        Ok(info) => with_name(info.to_json(), &l.name),
+        Err(e) => serde_json::json!({
+            "name": l.name,
+            "path": l.path.display().to_string(),
+            "error": e.to_json()["error"].take(),
+        }),
     }
 }
 
@@ -201,17 +231,22 @@ fn ref_name(r: &PoolRef) -> String {
     }
 }
 
-pub(crate) enum PoolImpl {
-    Local { pool: Pool, name: String },
-    Remote(RemotePool),
+/// An open pool of either door, and the name its info object shows.
+pub(crate) struct PoolImpl {
+    handle: PoolHandle,
+    name: String,
 }
 
 impl PoolImpl {
     fn local(pool: Pool, r: &PoolRef) -> PoolImpl {
-        PoolImpl::Local {
-            pool,
+        PoolImpl {
+            handle: PoolHandle::Local(pool),
             name: ref_name(r),
         }
+    }
+
+    fn remote(handle: PoolHandle, name: String) -> PoolImpl {
+        PoolImpl { handle, name }
     }
 }
 
@@ -231,19 +266,13 @@ impl NativePool {
 
 impl PoolImpl {
     fn append(&self, json: &[u8], tags: &[String], flush: bool) -> plasmite::Result<String> {
-        let d = durability(flush);
-        let m = match self {
-            PoolImpl::Local { pool, .. } => pool.append_json(json, tags, d)?,
-            PoolImpl::Remote(rp) => rp.append_json(json, tags, d)?,
-        };
+        let text = JsonText::parse(json)?;
+        let m = self.handle.append_text(&text, tags, durability(flush))?;
         Ok(receipt(&m))
     }
 
     fn get(&self, seq: u64) -> plasmite::Result<String> {
-        let m = match self {
-            PoolImpl::Local { pool, .. } => pool.get(seq)?,
-            PoolImpl::Remote(rp) => rp.get(seq)?,
-        };
+        let m = self.handle.get(seq)?;
         let mut out = Vec::with_capacity(m.data.len() + 96);
         m.write_json(&mut out);
         String::from_utf8(out).map_err(|e| Error::usage(e.to_string()))
@@ -395,12 +424,8 @@ impl NativePool {
     /// JSON text of the pool object.
     #[napi]
     pub fn info(&self) -> napi::Result<String> {
-        match self.get_inner()?.as_ref() {
-            PoolImpl::Local { pool, name } => {
-                Ok(with_name(lift(pool.info())?.to_json(), name).to_string())
-            }
-            PoolImpl::Remote(rp) => Ok(lift(rp.info())?.to_string()),
-        }
+        let p = self.get_inner()?;
+        Ok(with_name(lift(p.handle.info())?.to_json(), &p.name).to_string())
     }
 
     /// Drops this handle (the pool's mapping is released once no tail uses it either).
@@ -417,10 +442,7 @@ impl NativePool {
         args: TailArgs,
         on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
     ) -> napi::Result<NativeTail> {
-        let source = match self.get_inner()?.as_ref() {
-            PoolImpl::Local { pool, .. } => lift(tail::local_source(pool, &args))?,
-            PoolImpl::Remote(rp) => lift(rp.tail_source(&args))?,
-        };
+        let source = lift(tail::source(&self.get_inner()?.handle, &args))?;
         tail::start(&env, source, args, on_batch)
     }
 }

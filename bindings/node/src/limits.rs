@@ -6,9 +6,5 @@ pub const TAIL_BATCH_MESSAGES_MAX: u32 = 4096;
 /// A batch stops growing once its JSON text reaches this many bytes (a message is never split).
 pub const TAIL_BATCH_BYTES_MAX: usize = 1024 * 1024;
 
-/// Longest single wait of a remote tail's worker before it looks at its cancel flag again, in ms (each
-/// slice is one HTTP tail request while the pool is idle).
-pub const REMOTE_TAIL_SLICE_MS: u64 = 1000;
-
 /// Largest seq, size or count accepted from JavaScript: numbers above 2^53 are not exact there.
 pub const JS_INTEGER_MAX: f64 = 9_007_199_254_740_991.0;

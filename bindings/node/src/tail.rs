@@ -5,17 +5,26 @@
 //! for the first, then taking only what is already there) and calls the batch callback once with
 //! `{"items":[ENVELOPE | {"lost":N}, ..],"end":null|"max"|"timeout"|"cancelled","error":ENVELOPE|null}`.
 //! The worker reads only after a pull, so a slow consumer is never buffered for (backpressure). The
-//! `max`, `timeout` and tag filters are applied here, the same way for local and remote sources.
+//! `max`, `timeout` and tag filters are applied here, the same way for local and remote pools.
 //! After `cancel()` the worker delivers nothing more; `index.js` also drops any batch in flight.
+//!
+//! Events come from the core's `PoolTail` of either door (`Source`). The worker waits with
+//! `PoolTail::next_ref_until` (its own timeout decides the end, counted from the pull), and a
+//! cancellation wakes a wait through the tail's `TailCanceller` (`Wake`). A remote `PoolTail` reads
+//! ahead into a queue; `batch: 1` on a remote pool instead makes one `PoolTail` of `max: 1` per
+//! message, when it is read, so nothing is read ahead of the loop (see `Source`).
 
 use crate::error::{js_u64, to_napi};
 use crate::limits;
 use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
-use plasmite::api::{Canceller, Pool, Tail, TailEnd, TailEventRef, TailOptions, TailStart};
+use plasmite::api::{
+    EventRef, GapPolicy, MessageView, PoolHandle, PoolTail, TailCanceller, TailEnd, TailOptions,
+    TailStart,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Options of `pool.tail()` as `index.js` passes them.
@@ -28,6 +37,8 @@ pub struct TailArgs {
     /// Most messages per hand-off (`index.js` checks 1..=4096 and pulls that many); `1` also tells a
     /// remote source to read nothing ahead.
     pub batch: Option<f64>,
+    /// `"continue"` (the default) or `"error"`: see `GapPolicy`.
+    pub gap_policy: Option<String>,
 }
 
 /// One step of a source.
@@ -46,53 +57,97 @@ pub(crate) enum Step {
     Cancelled,
 }
 
-/// Where a tail's events come from: a local `Tail` or a remote follower.
-pub(crate) trait Source: Send {
-    /// The next event, waiting until `until` when `block`; a message is written to `out` only when
-    /// it carries every tag of `tags`.
-    fn step(
-        &mut self,
-        until: Option<Instant>,
-        block: bool,
-        tags: &[String],
-        out: &mut Vec<u8>,
-    ) -> plasmite::Result<Step>;
-
-    /// A closure that wakes a pending wait from another thread after the cancel flag was set; `None`
-    /// when the source waits in slices short enough to notice the flag by itself.
-    fn waker(&self) -> Option<Box<dyn Fn() + Send>> {
-        None
-    }
-}
-
 /// Whether a message's tags include every wanted tag.
-pub(crate) fn has_tags<'a, I: Iterator<Item = &'a str>>(
-    have: impl Fn() -> I,
-    want: &[String],
-) -> bool {
+fn has_tags<'a, I: Iterator<Item = &'a str>>(have: impl Fn() -> I, want: &[String]) -> bool {
     want.iter().all(|w| have().any(|h| h == w))
 }
 
-struct Local {
-    tail: Tail,
-    canceller: Canceller,
+/// Wakes the current core tail's wait from another thread once the cancel flag is set (the core
+/// tail is replaced per message in `exact` mode, so the canceller is kept in a slot).
+pub(crate) struct Wake {
+    flag: Arc<AtomicBool>,
+    current: Mutex<Option<TailCanceller>>,
 }
 
-/// A source over a local pool.
-pub(crate) fn local_source(pool: &Pool, args: &TailArgs) -> plasmite::Result<Box<dyn Source>> {
-    let start = match args.since_seq {
-        Some(s) => TailStart::Since(js_u64(s, "sinceSeq")?),
-        None => TailStart::Edge,
+impl Wake {
+    fn set(&self, c: TailCanceller) {
+        let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked under the lock: a `wake` either ran before (the flag is set) or will see `c`.
+        if self.flag.load(Ordering::SeqCst) {
+            c.cancel();
+        }
+        *slot = Some(c);
+    }
+
+    fn wake(&self) {
+        let slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = slot.as_ref() {
+            c.cancel();
+        }
+    }
+}
+
+/// Where a tail's events come from: the core tail of a local or remote pool.
+pub(crate) struct Source {
+    pool: PoolHandle,
+    /// `None` between the per-message tails of `exact` mode (made when read).
+    tail: Option<PoolTail>,
+    /// `batch: 1` on a remote pool: a remote `PoolTail` reads ahead (its stream's socket and its
+    /// queue hold what the server already sent), so each message is read by a `PoolTail` of its
+    /// own (`max: 1`, whose follower stops after it), made when the loop asks, from `resume`: the
+    /// pool is seen as it is then, and messages evicted meanwhile are lost, as a local tail sees them.
+    exact: bool,
+    resume: u64,
+    gap_policy: GapPolicy,
+    wake: Arc<Wake>,
+}
+
+/// A source over a pool of either door; its live edge is taken now.
+pub(crate) fn source(pool: &PoolHandle, args: &TailArgs) -> plasmite::Result<Source> {
+    // The live edge is pinned now (a remote tail asks the server), so a message appended after
+    // `pool.tail()` returns is delivered by either door.
+    let since = match args.since_seq {
+        Some(s) => js_u64(s, "sinceSeq")?,
+        None => pool.edge_seq()?,
     };
-    let tail = pool.tail(TailOptions {
-        start,
-        ..TailOptions::default()
-    })?;
-    let canceller = tail.canceller();
-    Ok(Box::new(Local { tail, canceller }))
+    let gap_policy = match args.gap_policy.as_deref() {
+        None => GapPolicy::Continue,
+        Some(name) => GapPolicy::from_name(name).ok_or_else(|| {
+            plasmite::Error::usage(format!(
+                "gapPolicy must be one of {:?}, got {name:?}",
+                GapPolicy::NAMES
+            ))
+        })?,
+    };
+    let wake = Arc::new(Wake {
+        flag: Arc::new(AtomicBool::new(false)),
+        current: Mutex::new(None),
+    });
+    let exact = pool.is_remote() && args.batch == Some(1.0);
+    let tail = if exact {
+        None
+    } else {
+        let tail = pool.tail(TailOptions {
+            start: TailStart::Since(since),
+            gap_policy,
+            ..TailOptions::default()
+        })?;
+        wake.set(tail.canceller());
+        Some(tail)
+    };
+    Ok(Source {
+        pool: pool.clone(),
+        tail,
+        exact,
+        resume: since,
+        gap_policy,
+        wake,
+    })
 }
 
-impl Source for Local {
+impl Source {
+    /// The next event, waiting until `until` (for ever when `None`) when `block`; a message is
+    /// written to `out` only when it carries every tag of `tags`.
     fn step(
         &mut self,
         until: Option<Instant>,
@@ -100,34 +155,56 @@ impl Source for Local {
         tags: &[String],
         out: &mut Vec<u8>,
     ) -> plasmite::Result<Step> {
-        self.tail.set_deadline(until);
-        let ev = if block {
-            self.tail.next_ref()
-        } else {
-            self.tail.try_next_ref()
+        let tail = match &mut self.tail {
+            Some(t) => t,
+            None => {
+                let t = self.pool.tail(TailOptions {
+                    start: TailStart::Since(self.resume),
+                    max: Some(1),
+                    // Its follower (and its stream) ends with the wait, not later.
+                    deadline: until,
+                    gap_policy: self.gap_policy,
+                    ..TailOptions::default()
+                })?;
+                self.wake.set(t.canceller());
+                self.tail.insert(t)
+            }
         };
-        match ev {
-            Some(Ok(TailEventRef::Message(m))) => {
+        let ev = match (block, until) {
+            (false, _) => tail.try_next_ref(),
+            (true, None) => tail.next_ref(),
+            (true, Some(u)) => tail.next_ref_until(u),
+        };
+        let step = match ev {
+            Some(Ok(EventRef::Message(m))) => {
+                self.resume = m.seq() + 1;
                 if has_tags(|| m.tags(), tags) {
-                    m.write_json(out);
-                    Ok(Step::Wrote)
+                    match m {
+                        MessageView::Frame(f) => f.write_json(out),
+                        MessageView::Owned(o) => o.write_json(out),
+                    }
+                    Step::Wrote
                 } else {
-                    Ok(Step::Skipped)
+                    Step::Skipped
                 }
             }
-            Some(Ok(TailEventRef::Dropped { lost })) => Ok(Step::Lost(lost)),
-            Some(Err(e)) => Err(e),
-            None => Ok(match self.tail.end() {
+            Some(Ok(EventRef::Dropped { lost })) => {
+                self.resume = tail.next_seq().unwrap_or(self.resume);
+                Step::Lost(lost)
+            }
+            Some(Err(e)) => return Err(e),
+            None => match tail.end() {
+                None if until.is_some_and(|u| Instant::now() >= u) => Step::Timeout,
                 None => Step::CaughtUp,
                 Some(TailEnd::Cancelled) => Step::Cancelled,
                 Some(TailEnd::Timeout | TailEnd::Max) => Step::Timeout,
-            }),
+            },
+        };
+        if self.exact && matches!(step, Step::Wrote | Step::Skipped | Step::Lost(_)) {
+            // The next read makes a new tail from `resume`.
+            self.tail = None;
         }
-    }
-
-    fn waker(&self) -> Option<Box<dyn Fn() + Send>> {
-        let c = self.canceller.clone();
-        Some(Box::new(move || c.cancel()))
+        Ok(step)
     }
 }
 
@@ -136,7 +213,7 @@ impl Source for Local {
 pub struct NativeTail {
     pulls: Option<mpsc::Sender<u32>>,
     cancel: Arc<AtomicBool>,
-    waker: Option<Box<dyn Fn() + Send>>,
+    waker: Option<Arc<Wake>>,
     /// Dropped at `cancel`: the function (and what it closes over) is a GC root while held.
     on_batch: Option<ThreadsafeFunction<String, ErrorStrategy::Fatal>>,
 }
@@ -144,7 +221,7 @@ pub struct NativeTail {
 /// Starts the worker thread of a tail.
 pub(crate) fn start(
     env: &Env,
-    mut source: Box<dyn Source>,
+    mut source: Source,
     args: TailArgs,
     mut on_batch: ThreadsafeFunction<String, ErrorStrategy::Fatal>,
 ) -> napi::Result<NativeTail> {
@@ -160,7 +237,7 @@ pub(crate) fn start(
         .map(|t| js_u64(t, "timeoutMs").map(Duration::from_millis))
         .transpose()
         .map_err(to_napi)?;
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = Arc::clone(&source.wake.flag);
     let (tx, rx) = mpsc::channel::<u32>();
     let mut worker = Worker {
         tags: args.tags.unwrap_or_default(),
@@ -170,14 +247,14 @@ pub(crate) fn start(
         last_activity: Instant::now(),
         cancel: Arc::clone(&cancel),
     };
-    // The source moves into the thread: take its waker first.
-    let waker = source.waker();
+    // The source moves into the thread: keep its waker first.
+    let waker = Some(Arc::clone(&source.wake));
     let cb = on_batch.clone();
     std::thread::Builder::new()
         .name("plasmite-tail".into())
         .spawn(move || {
             while let Ok(n) = rx.recv() {
-                let (text, done) = worker.batch(source.as_mut(), n);
+                let (text, done) = worker.batch(&mut source, n);
                 if worker.cancel.load(Ordering::SeqCst) {
                     break;
                 }
@@ -231,7 +308,7 @@ impl NativeTail {
         // cancelled tail must not keep it until the garbage collector runs (a `deletePool` after the
         // tail ended would be Busy meanwhile).
         if let Some(w) = self.waker.take() {
-            w();
+            w.wake();
         }
         if let Some(mut f) = self.on_batch.take() {
             f.unref(&env)?;
@@ -245,7 +322,7 @@ impl Drop for NativeTail {
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::SeqCst);
         if let Some(w) = &self.waker {
-            w();
+            w.wake();
         }
     }
 }
@@ -261,7 +338,7 @@ struct Worker {
 
 impl Worker {
     /// Reads one batch of at most `n` items; returns its JSON text and whether the tail is over.
-    fn batch(&mut self, source: &mut dyn Source, n: u32) -> (String, bool) {
+    fn batch(&mut self, source: &mut Source, n: u32) -> (String, bool) {
         let mut out = Vec::with_capacity(4096);
         out.extend_from_slice(b"{\"items\":[");
         let mut items = 0u32;

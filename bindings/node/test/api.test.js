@@ -349,6 +349,30 @@ for (const [name, setup] of Object.entries(backends)) {
     assert.equal(slow.lost, oldest - 2)
     slow.cancel()
   })
+
+  test(`${name}: gapPolicy 'error' ends the tail with the gap before any later message`, async (t) => {
+    const { client } = await setup(t)
+    const pool = client.createPool('gap', 65536)
+    const pad = 'x'.repeat(100)
+    for (let i = 0; i < 2000; i++) pool.append({ i, pad })
+    const { oldest } = pool.info().bounds
+    assert.ok(oldest > 1, `the ring wrapped (oldest ${oldest})`)
+    const kept = pool.tail({ sinceSeq: 1, max: 1 }) // 'continue', the default: counted, not thrown
+    assert.deepEqual((await drain(kept)).map((m) => m.seq), [oldest])
+    assert.equal(kept.lost, oldest - 1)
+    for (const batch of [undefined, 1]) {
+      const strict = pool.tail({ sinceSeq: 1, max: 1, timeoutMs: 30000, gapPolicy: 'error', batch })
+      await assert.rejects(strict.next(), (e) => {
+        assert.ok(e instanceof PlasmiteError)
+        assert.equal(e.kind, ErrorKind.RetentionGap)
+        assert.equal(e.seq, 1)
+        return true
+      })
+      assert.equal(strict.end, 'error')
+      assert.deepEqual(await strict.next(), { value: undefined, done: true })
+    }
+    for (const gapPolicy of ['skip', 1]) assertKind(() => pool.tail({ gapPolicy }), ErrorKind.Usage)
+  })
 }
 
 test('local: refs as names, paths and URIs', async (t) => {

@@ -1,23 +1,23 @@
 //! `Client`: pool lifecycle in a pool directory (the Rust API's `Client`), or on a server when the
-//! argument is an `http(s)://` URL (the adapter in `remote.rs`). Refs: a `str` follows the CLI's rule
+//! argument is an `http(s)://` URL (the Rust API's `RemoteClient`); both hand out the core's
+//! `PoolHandle`, which `Pool` wraps. Refs: a `str` follows the CLI's rule
 //! (a name, a path when it contains `/`, a URI when it contains `://`), an `os.PathLike` is a path, a
 //! `PoolRef` (`poolref.rs`) is what it says. A local client refuses URIs, a remote client takes names
 //! only; both with `UsageError`.
 
 use crate::errors::{err, usage};
-use crate::pool::{local_info, value_to_py, Handle, Pool};
+use crate::pool::{info_object, value_to_py, Pool};
 use crate::poolref::PyPoolRef;
-use crate::remote::{is_server_url, RemoteClient};
-use plasmite::api::PoolRef;
+use plasmite::api::{is_url, PoolListing, PoolRef};
 use plasmite::limits::POOL_SIZE_BYTES_DEFAULT;
+use plasmite::{PoolHandle, RemoteClient, RemoteOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 enum Kind {
     Local(plasmite::Client),
-    Remote(Arc<RemoteClient>),
+    Remote(RemoteClient),
 }
 
 /// Entry point: a pool directory (default `~/.plasmite/pools`) or a server URL.
@@ -76,24 +76,34 @@ impl Client {
         py: Python<'_>,
         r: &Bound<'_, PyAny>,
         how: impl Fn(&plasmite::Client, &PoolRef) -> plasmite::Result<plasmite::Pool>,
-        remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<crate::remote::RemotePool>
-            + Send
-            + Sync,
+        remote: impl Fn(&RemoteClient, &str) -> plasmite::Result<PoolHandle> + Send + Sync,
         read_only: bool,
     ) -> PyResult<Pool> {
         let r = pool_ref(r)?;
-        match &self.kind {
+        let (name, handle) = match &self.kind {
             Kind::Local(c) => {
                 let name = Self::local_name(c, &r)?;
-                let p = how(c, &r).map_err(err)?;
-                Ok(Pool::new(name, Handle::Local(p), read_only))
+                (name, how(c, &r).map(PoolHandle::Local))
             }
             Kind::Remote(rc) => {
                 let name = Self::remote_name(rc, &r)?;
-                let p = py.detach(|| remote(rc, &name)).map_err(err)?;
-                Ok(Pool::new(name, Handle::Remote(Arc::new(p)), read_only))
+                let h = py.detach(|| remote(rc, &name));
+                (name, h)
             }
-        }
+        };
+        Ok(Pool::new(name, handle.map_err(err)?, read_only))
+    }
+}
+
+/// The info object of a listed pool, or `{name, path, error: {kind, message}}`.
+fn listing_object(l: &PoolListing) -> serde_json::Value {
+    match &l.info {
+        Ok(i) => info_object(&l.name, i),
+        Err(e) => serde_json::json!({
+            "name": l.name,
+            "path": l.path.display().to_string(),
+            "error": {"kind": e.kind().as_str(), "message": e.message()},
+        }),
     }
 }
 
@@ -108,10 +118,16 @@ impl Client {
     ) -> PyResult<Client> {
         if let Some(s) = pool_dir.and_then(|d| d.cast::<PyString>().ok()) {
             let s = s.to_cow()?;
-            if is_server_url(&s) {
-                let rc = RemoteClient::new(&s, token, tls_ca).map_err(err)?;
+            if is_url(&s) {
+                let rc = RemoteClient::new(&s, RemoteOptions { token, tls_ca }).map_err(|e| {
+                    err(plasmite::Error::usage(format!(
+                        "invalid server URL {s:?}: {}",
+                        e.message()
+                    ))
+                    .with_hint("write it as http://HOST:PORT or https://HOST:PORT"))
+                })?;
                 return Ok(Client {
-                    kind: Kind::Remote(Arc::new(rc)),
+                    kind: Kind::Remote(rc),
                 });
             }
         }
@@ -152,7 +168,7 @@ impl Client {
             py,
             r,
             |c, r| c.create_pool(r, size),
-            |rc, n| rc.create_pool(n, size),
+            |rc, n| rc.create_pool(n, size).and_then(|_| rc.open_pool(n)),
             false,
         )
     }
@@ -171,7 +187,7 @@ impl Client {
                     c.open_pool(r)
                 }
             },
-            |rc, n| rc.open_pool(n),
+            RemoteClient::open_existing_pool,
             read_only,
         )
     }
@@ -183,15 +199,7 @@ impl Client {
             py,
             r,
             |c, r| c.open_or_create_pool(r, size),
-            |rc, n| match rc.open_pool(n) {
-                Err(e) if e.kind() == plasmite::ErrorKind::NotFound => {
-                    match rc.create_pool(n, size) {
-                        Err(e) if e.kind() == plasmite::ErrorKind::AlreadyExists => rc.open_pool(n),
-                        other => other,
-                    }
-                }
-                other => other,
-            },
+            |rc, n| rc.open_or_create_pool(n, size),
             false,
         )
     }
@@ -199,25 +207,14 @@ impl Client {
     /// Every pool as its info object, sorted by name; an unreadable pool is
     /// `{"name", "path", "error": {"kind", "message"}}`.
     fn list_pools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let items: Vec<serde_json::Value> = match &self.kind {
-            Kind::Local(c) => c
-                .list_pools()
-                .map_err(err)?
-                .into_iter()
-                .map(|l| match &l.info {
-                    Ok(i) => local_info(&l.name, i),
-                    Err(e) => serde_json::json!({
-                        "name": l.name,
-                        "path": l.path.display().to_string(),
-                        "error": {"kind": e.kind().as_str(), "message": e.message()},
-                    }),
-                })
-                .collect(),
-            Kind::Remote(rc) => py.detach(|| rc.list_pools()).map_err(err)?,
-        };
+        let listed = match &self.kind {
+            Kind::Local(c) => c.list_pools(),
+            Kind::Remote(rc) => py.detach(|| rc.list_pools()),
+        }
+        .map_err(err)?;
         let out = PyList::empty(py);
-        for v in &items {
-            out.append(value_to_py(py, v)?)?;
+        for l in &listed {
+            out.append(value_to_py(py, &listing_object(l))?)?;
         }
         Ok(out)
     }
@@ -225,18 +222,15 @@ impl Client {
     /// The info object of a pool (as `Pool.info()`).
     fn pool_info(&self, py: Python<'_>, r: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let r = pool_ref(r)?;
-        let v = match &self.kind {
-            Kind::Local(c) => {
-                let name = Self::local_name(c, &r)?;
-                c.pool_info(&r).map(|i| local_info(&name, &i))
-            }
+        let (name, info) = match &self.kind {
+            Kind::Local(c) => (Self::local_name(c, &r)?, c.pool_info(&r)),
             Kind::Remote(rc) => {
                 let name = Self::remote_name(rc, &r)?;
-                py.detach(|| rc.pool_info(&name))
+                let info = py.detach(|| rc.pool_info(&name));
+                (name, info)
             }
-        }
-        .map_err(err)?;
-        value_to_py(py, &v)
+        };
+        value_to_py(py, &info_object(&name, &info.map_err(err)?))
     }
 
     /// Deletes a pool (`BusyError` while a writer holds it, `NotFoundError` when missing).

@@ -1,13 +1,14 @@
 //! The Python extension `plasmite._plasmite` (PyO3, abi3 for CPython >= 3.9), re-exported by the
 //! `plasmite` package (`python/plasmite/__init__.py`). Module map:
 //!
-//! - `client`: `Client` (local pool directory or server URL), lifecycle calls.
+//! - `client`: `Client` (local pool directory or server URL), lifecycle calls, over the core's
+//!   `Client` and `RemoteClient`.
 //! - `poolref`: `PoolRef`, a pool ref of a fixed kind (a name never read as a path).
-//! - `pool`: `Pool` (append, append_json, get, info, tail, close) and `Durability`.
+//! - `pool`: `Pool` (append, append_json, get, info, tail, close) and `Durability`, over the core's
+//!   one local-or-remote `PoolHandle`.
 //! - `message`: `Message` (seq, time, tags, data decoded lazily, data_json bytes).
-//! - `tail`: `Tail`, the blocking iterator (GIL released while waiting, signals checked).
-//! - `remote`: the one adapter over the core's HTTP client (to be switched to the core's
-//!   local-or-remote handle).
+//! - `tail`: `Tail`, the blocking iterator over the core's `PoolTail` (GIL released while waiting,
+//!   signals checked).
 //! - `tojson`: Python values to compact JSON text.
 //! - `errors`: `plasmite::Error` to the exception class of its kind (`python/plasmite/_errors.py`).
 //!
@@ -19,7 +20,6 @@ mod errors;
 mod message;
 mod pool;
 mod poolref;
-mod remote;
 mod tail;
 mod tojson;
 

@@ -38,8 +38,8 @@ impl Message {
         Message::new(m.seq, m.time_ns, m.tags.clone(), data)
     }
 
-    /// From a borrowed message in a tail's buffer (one copy: into the `bytes` object).
-    pub fn from_ref(py: Python<'_>, m: &plasmite::api::MessageRef<'_>) -> Message {
+    /// From a message a tail of either door lends (one copy: into the `bytes` object).
+    pub fn from_view(py: Python<'_>, m: &plasmite::api::MessageView<'_>) -> Message {
         let data = PyBytes::new(py, m.data().as_bytes()).unbind();
         Message::new(
             m.seq(),

@@ -1,15 +1,16 @@
-//! `Pool`: an open pool, local (the Rust API's `Pool`) or remote (the adapter in `remote.rs`), behind
-//! one interface. `close()` drops the handle; every later call, and every tail started from it, raises
-//! `UsageError`. A `Pool` may be shared between threads; appends and gets on a local pool keep the GIL
-//! (they never wait on anything but the pool's own short lock hold), everything that may wait longer
-//! (a `flush` append, any network call) releases it.
+//! `Pool`: an open pool, local or remote, over the core's one pool handle (`plasmite::PoolHandle`):
+//! every call is the same for both doors, only whether the GIL is released differs. `close()` drops
+//! the handle; every later call, and every tail started from it, raises `UsageError`. A `Pool` may be
+//! shared between threads; appends and gets on a local pool keep the GIL (they never wait on anything
+//! but the pool's own short lock hold), everything that may wait longer (a `flush` append, any
+//! network call) releases it.
 
 use crate::errors::{err, usage};
 use crate::message::Message;
-use crate::remote::RemotePool;
-use crate::tail::{Source, Tail, TailSpec};
+use crate::tail::{Tail, TailSpec};
 use crate::tojson;
-use plasmite::api::JsonText;
+use plasmite::api::{GapPolicy, JsonText, TailOptions, TailStart};
+use plasmite::PoolHandle;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,18 +43,12 @@ impl From<PyDurability> for plasmite::Durability {
     }
 }
 
-#[derive(Clone)]
-pub enum Handle {
-    Local(plasmite::Pool),
-    Remote(Arc<RemotePool>),
-}
-
 /// An open pool.
 #[pyclass(frozen, module = "plasmite", name = "Pool")]
 pub struct Pool {
     name: String,
     location: String,
-    handle: RwLock<Option<Handle>>,
+    handle: RwLock<Option<PoolHandle>>,
     closed: Arc<AtomicBool>,
     /// Opened with `read_only=True`: a local handle maps the file read-only (the engine refuses
     /// appends); a remote handle refuses them here, with the same error.
@@ -61,10 +56,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(name: String, handle: Handle, read_only: bool) -> Pool {
+    pub fn new(name: String, handle: PoolHandle, read_only: bool) -> Pool {
         let location = match &handle {
-            Handle::Local(p) => p.path().display().to_string(),
-            Handle::Remote(r) => r.url().to_owned(),
+            PoolHandle::Local(p) => p.path().display().to_string(),
+            PoolHandle::Remote(r) => r.url(),
         };
         Pool {
             name,
@@ -75,7 +70,7 @@ impl Pool {
         }
     }
 
-    fn handle(&self) -> PyResult<Handle> {
+    fn handle(&self) -> PyResult<PoolHandle> {
         let h = self
             .handle
             .read()
@@ -111,8 +106,9 @@ pub fn value_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>>
     Ok(loads.call1((v.to_string(),))?.unbind())
 }
 
-/// The info object of a local pool: `pool info --json` plus `name`.
-pub fn local_info(name: &str, info: &plasmite::PoolInfo) -> serde_json::Value {
+/// The info object of a pool: `pool info --json` plus `name` (a remote pool's `path` is the
+/// server's).
+pub fn info_object(name: &str, info: &plasmite::PoolInfo) -> serde_json::Value {
     let mut v = info.to_json();
     if let Some(o) = v.as_object_mut() {
         o.insert("name".into(), serde_json::Value::String(name.to_owned()));
@@ -130,38 +126,48 @@ impl Pool {
         durability: PyDurability,
     ) -> PyResult<Message> {
         let d = plasmite::Durability::from(durability);
-        match self.handle()? {
-            Handle::Local(p) => {
-                let records = [(&text, tags.as_slice())];
-                let receipts = if d == plasmite::Durability::Flush {
-                    py.detach(|| p.append_batch(&records, d))
-                } else {
-                    p.append_batch(&records, d)
-                }
-                .map_err(err)?;
-                let r = receipts
-                    .first()
-                    .ok_or_else(|| usage("the append committed nothing"))?;
-                // The caller's bytes object is reused when it was already compact.
-                let data = match source {
-                    Some(b) if b.as_bytes() == text.as_str().as_bytes() => b.clone().unbind(),
-                    _ => PyBytes::new(py, text.as_str().as_bytes()).unbind(),
-                };
-                Ok(Message::new(r.seq, r.time_ns, tags, data))
-            }
-            Handle::Remote(_) if self.read_only => Err(err(plasmite::Error::new(
+        let h = self.handle()?;
+        if h.is_remote() && self.read_only {
+            // A local read-only handle is refused by the engine; a remote one here, the same way.
+            return Err(err(plasmite::Error::new(
                 plasmite::ErrorKind::Permission,
                 format!("the pool {:?} was opened read-only", self.name),
             )
             .with_path(&self.location)
-            .with_hint("open it without read_only=True to append"))),
-            Handle::Remote(r) => {
-                let m = py
-                    .detach(|| r.append(text.as_str(), &tags, d))
-                    .map_err(err)?;
-                Ok(Message::from_core(py, &m))
-            }
+            .with_hint("open it without read_only=True to append")));
         }
+        let records = [(&text, tags.as_slice())];
+        let receipts = if d == plasmite::Durability::Flush || h.is_remote() {
+            py.detach(|| h.append_batch(&records, d))
+        } else {
+            h.append_batch(&records, d)
+        }
+        .map_err(err)?;
+        let r = receipts
+            .first()
+            .ok_or_else(|| usage("the append committed nothing"))?;
+        // The committed data is the compact text sent; the caller's bytes object is reused when it
+        // was already compact.
+        let data = match source {
+            Some(b) if b.as_bytes() == text.as_str().as_bytes() => b.clone().unbind(),
+            _ => PyBytes::new(py, text.as_str().as_bytes()).unbind(),
+        };
+        Ok(Message::new(r.seq, r.time_ns, tags, data))
+    }
+
+    /// Runs `f` on the handle, with the GIL released for a remote one (a network call).
+    fn call<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&PoolHandle) -> plasmite::Result<T> + Send,
+    ) -> PyResult<T> {
+        let h = self.handle()?;
+        if h.is_remote() {
+            py.detach(|| f(&h))
+        } else {
+            f(&h)
+        }
+        .map_err(err)
     }
 }
 
@@ -198,26 +204,18 @@ impl Pool {
 
     /// The message `seq` (`NotFoundError` when never written or evicted).
     fn get(&self, py: Python<'_>, seq: u64) -> PyResult<Message> {
-        let m = match self.handle()? {
-            Handle::Local(p) => p.get(seq),
-            Handle::Remote(r) => py.detach(|| r.get(seq)),
-        }
-        .map_err(err)?;
+        let m = self.call(py, |h| h.get(seq))?;
         Ok(Message::from_core(py, &m))
     }
 
     /// Metadata and bounds (the object of `plasmite pool info --json`, with `name`).
     fn info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let v = match self.handle()? {
-            Handle::Local(p) => p.info().map(|i| local_info(&self.name, &i)),
-            Handle::Remote(r) => py.detach(|| r.info()),
-        }
-        .map_err(err)?;
-        value_to_py(py, &v)
+        let info = self.call(py, PoolHandle::info)?;
+        value_to_py(py, &info_object(&self.name, &info))
     }
 
     /// A blocking iterator of messages; see the README for the arguments.
-    #[pyo3(signature = (since_seq = None, max = None, timeout = None, tags = Vec::new()))]
+    #[pyo3(signature = (since_seq = None, max = None, timeout = None, tags = Vec::new(), gap_policy = "continue"))]
     fn tail(
         &self,
         py: Python<'_>,
@@ -225,18 +223,36 @@ impl Pool {
         max: Option<u64>,
         timeout: Option<f64>,
         tags: Vec<String>,
+        gap_policy: &str,
     ) -> PyResult<Tail> {
+        let gap_policy = GapPolicy::from_name(gap_policy).ok_or_else(|| {
+            usage(format!(
+                "gap_policy must be one of {:?}, not {gap_policy:?}",
+                GapPolicy::NAMES
+            ))
+        })?;
         let idle = match timeout {
             None => None,
             Some(t) if t.is_finite() && t >= 0.0 => Some(std::time::Duration::from_secs_f64(t)),
             Some(t) => return Err(usage(format!("timeout must be >= 0 seconds, not {t}"))),
         };
-        let source = match self.handle()? {
-            Handle::Local(p) => Source::local(p, since_seq).map_err(err)?,
-            Handle::Remote(r) => Source::Remote(py.detach(|| r.tail(since_seq)).map_err(err)?),
-        };
+        // The live edge is pinned now (a remote tail asks the server), so a message appended after
+        // `tail()` returns is delivered by either door.
+        let (tail, floor) = self.call(py, |h| {
+            let since = match since_seq {
+                Some(s) => s,
+                None => h.edge_seq()?,
+            };
+            let opts = TailOptions {
+                start: TailStart::Since(since),
+                gap_policy,
+                ..TailOptions::default()
+            };
+            Ok((h.tail(opts)?, since))
+        })?;
         Ok(Tail::new(
-            source,
+            tail,
+            floor,
             TailSpec {
                 pool_closed: Arc::clone(&self.closed),
                 tags,

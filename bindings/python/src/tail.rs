@@ -6,11 +6,12 @@
 //! `next_seq` where a new tail would carry on (`pool.tail(since_seq=t.next_seq)`), as the Rust API's
 //! `Tail::end` and `Tail::next_seq` do.
 //!
-//! Events already available are taken with the GIL held (no release per message). Otherwise the tail
-//! releases the GIL and waits at most `WAIT_SLICE` at a time, then checks for signals (so Ctrl-C
-//! raises `KeyboardInterrupt` promptly) and whether its pool was closed (then it raises `UsageError`).
-//! A local core tail whose slice deadline ended it is restarted from its next seq (never below the
-//! `since_seq` asked for), which keeps its position and its loss reports.
+//! Both doors are one code path over the core's `PoolTail` (a local pool's futex wait, or a remote
+//! pool's follower thread, which reads ahead into a bounded queue). Events already available are
+//! taken with the GIL held (no release per message). Otherwise the tail releases the GIL and waits
+//! at most `WAIT_SLICE` at a time (`PoolTail::next_ref_until`, which does not end the core tail),
+//! then checks for signals (so Ctrl-C raises `KeyboardInterrupt` promptly) and whether its pool was
+//! closed (then it raises `UsageError`).
 //!
 //! The class is frozen: `cancel()`, `close()` and the counters work from any thread while another one
 //! iterates; the iteration state sits behind a mutex that only one thread at a time may hold (a second
@@ -19,26 +20,22 @@
 
 use crate::errors::{err, usage};
 use crate::message::Message;
-use crate::remote::{Got, RemoteEvent, RemoteTail};
-use plasmite::api::{Canceller, TailEnd, TailEventRef, TailStart};
-use plasmite::{Result, TailOptions};
+use plasmite::api::{EventRef, TailCanceller};
+use plasmite::PoolTail;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
 /// The longest a tail waits with the GIL released before it checks signals and its pool again.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// Where a tail's messages come from.
-pub enum Source {
-    Local {
-        pool: plasmite::Pool,
-        tail: Box<plasmite::Tail>,
-        /// The `since_seq` asked for: a restarted core tail never starts below it.
-        floor: u64,
-    },
-    Remote(RemoteTail),
+/// Where a tail's messages come from: the core tail of either door.
+struct Source {
+    tail: PoolTail,
+    /// The `since_seq` asked for: `next_seq` never says less (a local tail from beyond the newest
+    /// reads from the edge and skips what is below it).
+    floor: u64,
 }
 
 /// The caller's choices, the same for both sources.
@@ -71,12 +68,11 @@ impl End {
     }
 }
 
-/// Cancellation shared with other threads: the flag, and the canceller of the current local core
-/// tail (replaced on every restart) so that a wait in progress wakes at once.
-#[derive(Default)]
+/// Cancellation shared with other threads: the flag, and the core tail's canceller so that a wait
+/// in progress returns at once.
 struct Cancel {
     flag: AtomicBool,
-    waker: Mutex<Option<Canceller>>,
+    waker: TailCanceller,
 }
 
 impl Cancel {
@@ -86,25 +82,8 @@ impl Cancel {
 
     fn cancel(&self) {
         self.flag.store(true, Ordering::SeqCst);
-        if let Some(c) = lock(&self.waker).as_ref() {
-            c.cancel();
-        }
+        self.waker.cancel();
     }
-
-    fn set_waker(&self, c: Option<Canceller>) {
-        let set_before = c.is_some();
-        *lock(&self.waker) = c;
-        // A cancel that took the lock before the new canceller was stored still reaches it.
-        if set_before && self.is_set() {
-            if let Some(c) = lock(&self.waker).as_ref() {
-                c.cancel();
-            }
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An event copied out while the GIL was released.
@@ -123,104 +102,44 @@ enum Now {
     Ended,
 }
 
-fn start_options(since: Option<u64>) -> TailOptions {
-    TailOptions {
-        start: since.map_or(TailStart::Edge, TailStart::Since),
-        ..Default::default()
-    }
-}
-
 fn has_tags<'a, I: Iterator<Item = &'a str>>(wanted: &[String], have: impl Fn() -> I) -> bool {
     wanted.iter().all(|w| have().any(|h| h == w.as_str()))
 }
 
 impl Source {
-    pub fn local(pool: plasmite::Pool, since: Option<u64>) -> Result<Source> {
-        let tail = Box::new(pool.tail(start_options(since))?);
-        Ok(Source::Local {
-            pool,
-            tail,
-            floor: since.unwrap_or(0),
-        })
-    }
-
     /// The seq the next message will have at least.
     fn next_seq(&self) -> u64 {
-        match self {
-            Source::Local { tail, floor, .. } => tail.next_seq().max(*floor),
-            Source::Remote(r) => r.next_seq(),
-        }
-    }
-
-    fn canceller(&self) -> Option<Canceller> {
-        match self {
-            Source::Local { tail, .. } => Some(tail.canceller()),
-            Source::Remote(_) => None,
-        }
+        self.tail.next_seq().unwrap_or(0).max(self.floor)
     }
 
     /// The next event without waiting (GIL held).
     fn now(&mut self, py: Python<'_>, tags: &[String]) -> PyResult<Now> {
-        match self {
-            Source::Local { tail, .. } => {
-                let got = match tail.try_next_ref() {
-                    Some(Ok(TailEventRef::Message(m))) if has_tags(tags, || m.tags()) => {
-                        Now::Message(Message::from_ref(py, &m))
-                    }
-                    Some(Ok(TailEventRef::Message(_))) => Now::Lost(0),
-                    Some(Ok(TailEventRef::Dropped { lost })) => Now::Lost(lost),
-                    Some(Err(e)) => return Err(err(e)),
-                    None => Now::Nothing,
-                };
-                match got {
-                    Now::Nothing if tail.end().is_some() => Ok(Now::Ended),
-                    other => Ok(other),
-                }
+        let got = match self.tail.try_next_ref() {
+            Some(Ok(EventRef::Message(m))) if has_tags(tags, || m.tags()) => {
+                Now::Message(Message::from_view(py, &m))
             }
-            Source::Remote(r) => match r.try_next().map_err(err)? {
-                Got::Event(RemoteEvent::Message(m))
-                    if has_tags(tags, || m.tags.iter().map(String::as_str)) =>
-                {
-                    Ok(Now::Message(Message::from_core(py, &m)))
-                }
-                Got::Event(RemoteEvent::Message(_)) => Ok(Now::Lost(0)),
-                Got::Event(RemoteEvent::Lost(n)) => Ok(Now::Lost(n)),
-                Got::Nothing => Ok(Now::Nothing),
-                Got::Ended => Ok(Now::Ended),
-            },
+            Some(Ok(EventRef::Message(_))) => Now::Lost(0),
+            Some(Ok(EventRef::Dropped { lost })) => Now::Lost(lost),
+            Some(Err(e)) => return Err(err(e)),
+            None => Now::Nothing,
+        };
+        match got {
+            Now::Nothing if self.tail.end().is_some() => Ok(Now::Ended),
+            other => Ok(other),
         }
     }
 
     /// Waits for the next event until `until` (GIL released).
-    fn wait(&mut self, until: Instant, cancel: &Cancel) -> Result<Owned> {
-        match self {
-            Source::Local { pool, tail, floor } => {
-                tail.set_deadline(Some(until));
-                match tail.next_ref() {
-                    Some(Ok(TailEventRef::Message(m))) => Ok(Owned::Message(m.to_message())),
-                    Some(Ok(TailEventRef::Dropped { lost })) => Ok(Owned::Lost(lost)),
-                    Some(Err(e)) => Err(e),
-                    None => match tail.end() {
-                        Some(TailEnd::Timeout) => {
-                            let from = tail.next_seq().max(*floor);
-                            **tail = pool.tail(start_options(Some(from)))?;
-                            cancel.set_waker(Some(tail.canceller()));
-                            Ok(Owned::Nothing)
-                        }
-                        Some(_) => Ok(Owned::Ended),
-                        None => Ok(Owned::Nothing),
-                    },
-                }
-            }
-            Source::Remote(r) => {
-                let wait = until.saturating_duration_since(Instant::now());
-                Ok(match r.next_within(wait)? {
-                    Got::Event(RemoteEvent::Message(m)) => Owned::Message(m),
-                    Got::Event(RemoteEvent::Lost(n)) => Owned::Lost(n),
-                    Got::Nothing => Owned::Nothing,
-                    Got::Ended => Owned::Ended,
-                })
-            }
+    fn wait(&mut self, until: Instant) -> plasmite::Result<Owned> {
+        let got = match self.tail.next_ref_until(until) {
+            Some(Ok(EventRef::Message(m))) => Owned::Message(m.to_message()),
+            Some(Ok(EventRef::Dropped { lost })) => Owned::Lost(lost),
+            Some(Err(e)) => return Err(e),
+            None => Owned::Nothing,
+        };
+        match got {
+            Owned::Nothing if self.tail.end().is_some() => Ok(Owned::Ended),
+            other => Ok(other),
         }
     }
 }
@@ -244,9 +163,13 @@ pub struct Tail {
 }
 
 impl Tail {
-    pub fn new(source: Source, spec: TailSpec) -> Tail {
-        let cancel = Arc::new(Cancel::default());
-        cancel.set_waker(source.canceller());
+    /// A tail over `tail`; `floor` is the `since_seq` asked for (0 for none).
+    pub fn new(tail: PoolTail, floor: u64, spec: TailSpec) -> Tail {
+        let cancel = Arc::new(Cancel {
+            flag: AtomicBool::new(false),
+            waker: tail.canceller(),
+        });
+        let source = Source { tail, floor };
         Tail {
             next_seq: AtomicU64::new(source.next_seq()),
             state: Mutex::new(State {
@@ -338,8 +261,7 @@ impl Tail {
                 }
                 until = until.min(end);
             }
-            let cancel = Arc::clone(&self.cancel);
-            let got = py.detach(|| src.wait(until, &cancel));
+            let got = py.detach(|| src.wait(until));
             self.next_seq.store(src.next_seq(), Ordering::SeqCst);
             py.check_signals()?;
             match got.map_err(err)? {

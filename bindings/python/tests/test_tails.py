@@ -135,3 +135,21 @@ def test_one_thread_at_a_time_may_iterate_a_tail(door: Door) -> None:
         th.join(JOIN_S)
     assert sorted(o.split(":")[0] for o in outcomes) == ["ended 0", "refused"], outcomes
     assert "another thread" in "".join(outcomes) and t.end == "cancelled"
+
+
+def test_gap_policy_error_raises_the_gap_before_any_later_message(door: Door) -> None:
+    p = door.client.create_pool("small", 65536)
+    pad = "x" * 100
+    for i in range(2000):
+        p.append({"i": i, "pad": pad})
+    oldest = p.info()["bounds"]["oldest"]
+    assert oldest > 1, "the ring wrapped"
+    kept = p.tail(since_seq=1, max=1)  # the default, "continue": the loss is counted, not raised
+    assert [m.seq for m in kept] == [oldest] and kept.lost == oldest - 1
+    t = p.tail(since_seq=1, max=1, timeout=30, gap_policy="error")
+    with pytest.raises(plasmite.RetentionGapError) as ei:
+        next(t)
+    assert ei.value.kind == "RetentionGap" and ei.value.seq == 1
+    assert list(t) == [] and t.end == "error" and t.delivered_count == 0
+    with pytest.raises(plasmite.UsageError):
+        p.tail(gap_policy="skip")

@@ -100,6 +100,7 @@ class Pool:
         max: Optional[int] = None,
         timeout: Optional[float] = None,
         tags: Sequence[str] = ...,
+        gap_policy: Literal["continue", "error"] = "continue",
     ) -> Tail: ...
     def close(self) -> None: ...
     @property
