@@ -240,7 +240,10 @@ const FIELDS_COMPARED_MAX: usize = 8;
 #[inline]
 fn field<'n>(fields: &'n BTreeMap<String, Need>, key: &[u8]) -> Option<(&'n String, &'n Need)> {
     if fields.len() <= FIELDS_COMPARED_MAX {
-        return fields.iter().find(|(name, _)| name.as_bytes() == key);
+        // Lengths and first bytes first: most keys differ there, without a call to compare.
+        let same =
+            |name: &[u8]| name.len() == key.len() && name.first() == key.first() && name == key;
+        return fields.iter().find(|(name, _)| same(name.as_bytes()));
     }
     fields.get_key_value(std::str::from_utf8(key).ok()?)
 }
