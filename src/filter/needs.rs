@@ -221,14 +221,31 @@ pub fn project(text: &[u8], need: &Need) -> Option<serde_json::Value> {
     let mut out = serde_json::Map::new();
     for m in crate::json::members_of_valid(text) {
         let m = m.ok()?;
-        let Some(key) = m.plain_name() else {
+        let Some(key) = m.raw_name() else {
             return serde_json::from_slice(text).ok();
         };
-        if let Some(sub) = fields.get(key) {
-            out.insert(key.to_owned(), project(m.value, sub)?);
+        if let Some((name, sub)) = field(fields, key) {
+            out.insert(name.clone(), project(m.value, sub)?);
         }
     }
     Some(out.into())
+}
+
+/// Up to this many needed fields are found by comparing bytes one by one (cheaper than decoding
+/// the key for a map lookup); more, by a lookup. A speed choice only: both find the same field.
+const FIELDS_COMPARED_MAX: usize = 8;
+
+/// The needed field named by the escape-free key bytes `key`. A needed name is valid UTF-8, so
+/// byte equality is name equality: no decoding unless the map is large.
+#[inline]
+fn field<'n>(fields: &'n BTreeMap<String, Need>, key: &[u8]) -> Option<(&'n String, &'n Need)> {
+    if fields.len() <= FIELDS_COMPARED_MAX {
+        // Lengths and first bytes first: most keys differ there, without a call to compare.
+        let same =
+            |name: &[u8]| name.len() == key.len() && name.first() == key.first() && name == key;
+        return fields.iter().find(|(name, _)| same(name.as_bytes()));
+    }
+    fields.get_key_value(std::str::from_utf8(key).ok()?)
 }
 
 #[cfg(test)]
@@ -265,5 +282,35 @@ mod project_tests {
             "last duplicate wins, as in a full parse"
         );
         assert_eq!(project(b"{\"a\":", &n), None);
+    }
+
+    #[test]
+    fn needed_names_match_keys_byte_for_byte_on_both_sides_of_the_lookup_switch() {
+        let names = ["a", "bb", "é", "k3", "k4", "k5", "k6", "k7", "k8"];
+        let text =
+            br#"{"zz":0,"a":1,"bb":{"x":2},"\u00e9":3,"k3":4,"k4":5,"k5":6,"k6":7,"k7":8,"k8":9}"#;
+        let plain =
+            r#"{"zz":0,"a":1,"bb":{"x":2},"é":3,"k3":4,"k4":5,"k5":6,"k6":7,"k7":8,"k8":9}"#;
+        let plain = plain.as_bytes();
+        for count in [FIELDS_COMPARED_MAX, FIELDS_COMPARED_MAX + 1] {
+            let fields: BTreeMap<String, Need> = names[..count]
+                .iter()
+                .map(|k| (k.to_string(), Need::All))
+                .collect();
+            let n = Need::Fields(fields);
+            let mut want = serde_json::from_slice::<serde_json::Value>(plain).unwrap();
+            want.as_object_mut()
+                .unwrap()
+                .retain(|k, _| names[..count].contains(&k.as_str()));
+            assert_eq!(project(plain, &n), Some(want), "{count} needed names");
+            let full = serde_json::from_slice::<serde_json::Value>(text).unwrap();
+            assert_eq!(project(text, &n), Some(full), "an escaped key: full parse");
+        }
+        let n = Need::Fields(BTreeMap::from([("a\"".to_string(), Need::All)]));
+        assert_eq!(
+            project(br#"{"a\"":1,"b":2}"#, &n),
+            Some(json!({"a\"": 1, "b": 2})),
+            "a name with a quote is only ever written escaped"
+        );
     }
 }

@@ -7,6 +7,9 @@
 //! bodies, tail lines). [`members_of_valid`] is the same walk for text this crate validated already
 //! (stored message data): values are delimited by quotes and bracket depth only, about twice as fast,
 //! and malformed text still ends the walk with an error, never a panic or an out-of-bounds read.
+//! Both share one state machine, inlined into the caller's loop: compact text costs one compare per
+//! separator, and [`Member::raw_name`] lets a caller match escape-free keys by their bytes, without
+//! decoding.
 //! Invariants: no recursion (nested objects are walked by calling the walk again on a member's value),
 //! no panics on any input, offsets index into the text given to the walk.
 
@@ -34,13 +37,17 @@ impl<'a> Member<'a> {
         decode_string(self.key)
     }
 
+    /// The key's bytes between the quotes when it has no escapes: then they are the name itself, so
+    /// comparing them with a name's bytes compares names, with no decoding. `None` for an escaped key.
+    #[inline]
+    pub fn raw_name(&self) -> Option<&'a [u8]> {
+        let inner = self.key.get(1..self.key.len().saturating_sub(1))?;
+        (!inner.contains(&b'\\')).then_some(inner)
+    }
+
     /// The key without quotes when it has no escapes (the common case, no allocation).
     pub fn plain_name(&self) -> Option<&'a str> {
-        let inner = self.key.get(1..self.key.len().saturating_sub(1))?;
-        if inner.contains(&b'\\') {
-            return None;
-        }
-        std::str::from_utf8(inner).ok()
+        std::str::from_utf8(self.raw_name()?).ok()
     }
 }
 
@@ -78,8 +85,9 @@ pub struct Members<'a> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Before the opening brace.
     Open,
-    First,
+    /// After a member: a comma or the closing brace comes next.
     Next,
     Done,
 }
@@ -103,25 +111,41 @@ pub fn members_of_valid(text: &[u8]) -> Members<'_> {
     }
 }
 
-/// End of the value starting at `p` in already validated text: strings by their closing quote,
-/// containers by bracket depth, scalars up to the next delimiter. `None` if the text ends first.
-fn end_of_valid(t: &[u8], p: usize) -> Option<usize> {
-    let string_end = |mut i: usize| loop {
-        match t.get(i)? {
-            b'\\' => i += 2,
+/// `p` itself unless a whitespace byte is there: one compare for compact text, the common case.
+#[inline(always)]
+fn ws(t: &[u8], p: usize) -> usize {
+    match t.get(p) {
+        Some(b' ' | b'\t' | b'\n' | b'\r') => skip_ws(t, p + 1),
+        _ => p,
+    }
+}
+
+/// Just past the closing quote of the string whose body starts at `i`, in validated text (an
+/// escape is skipped whole). `None` if the text ends first.
+#[inline(always)]
+fn string_end(t: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        match *t.get(i)? {
             b'"' => return Some(i + 1),
+            b'\\' => i += 2,
             _ => i += 1,
         }
-    };
+    }
+}
+
+/// End of the value starting at `p` in already validated text: strings by their closing quote,
+/// containers by bracket depth, scalars up to the next delimiter. `None` if the text ends first.
+#[inline(always)]
+fn end_of_valid(t: &[u8], p: usize) -> Option<usize> {
     match *t.get(p)? {
-        b'"' => string_end(p + 1),
+        b'"' => string_end(t, p + 1),
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut i = p;
             loop {
                 match *t.get(i)? {
                     b'"' => {
-                        i = string_end(i + 1)?;
+                        i = string_end(t, i + 1)?;
                         continue;
                     }
                     b'{' | b'[' => depth += 1,
@@ -138,17 +162,20 @@ fn end_of_valid(t: &[u8], p: usize) -> Option<usize> {
         }
         b',' | b':' | b'}' | b']' => None,
         _ => {
-            let rest = t.get(p..)?;
-            let n = rest
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(rest.len());
-            Some(p + n)
+            let mut i = p + 1;
+            while let Some(b) = t.get(i) {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+            }
+            Some(i)
         }
     }
 }
 
 impl<'a> Members<'a> {
+    #[cold]
     fn fail(&mut self, offset: usize, why: &'static str) -> Option<Result<Member<'a>, WalkError>> {
         self.state = State::Done;
         Some(Err(WalkError {
@@ -158,18 +185,26 @@ impl<'a> Members<'a> {
         }))
     }
 
-    /// The value starting at `p` (after whitespace): its bounds.
+    /// The bounds of the value starting at `p` (after whitespace).
+    #[inline(always)]
     fn value_at(&self, p: usize) -> Result<(usize, usize), WalkError> {
-        if self.valid {
-            let start = skip_ws(self.text, p);
-            return end_of_valid(self.text, start)
-                .map(|end| (start, end))
-                .ok_or(WalkError {
-                    offset: start,
-                    why: "malformed value",
-                    json: None,
-                });
+        if !self.valid {
+            return self.scanned_value_at(p);
         }
+        let start = ws(self.text, p);
+        match end_of_valid(self.text, start) {
+            Some(end) => Ok((start, end)),
+            None => Err(WalkError {
+                offset: start,
+                why: "malformed value",
+                json: None,
+            }),
+        }
+    }
+
+    /// [`Self::value_at`] for text from outside: the strict scanner delimits (and validates) it.
+    #[inline(never)]
+    fn scanned_value_at(&self, p: usize) -> Result<(usize, usize), WalkError> {
         let rest = self.text.get(p..).unwrap_or_default();
         match scan_value(rest) {
             Scan::Complete { start, end } => Ok((p + start, p + end)),
@@ -189,9 +224,11 @@ impl<'a> Members<'a> {
         }
     }
 
-    fn member(&mut self) -> Option<Result<Member<'a>, WalkError>> {
+    /// The member whose key starts at or after `p` (after whitespace).
+    #[inline(always)]
+    fn member(&mut self, p: usize) -> Option<Result<Member<'a>, WalkError>> {
         let t = self.text;
-        let p = skip_ws(t, self.pos);
+        let p = ws(t, p);
         if t.get(p) != Some(&b'"') {
             return self.fail(p, "expected a member name");
         }
@@ -202,7 +239,7 @@ impl<'a> Members<'a> {
                 return Some(Err(e));
             }
         };
-        let colon = skip_ws(t, ke);
+        let colon = ws(t, ke);
         if t.get(colon) != Some(&b':') {
             return self.fail(colon, "expected ':' after a member name");
         }
@@ -223,9 +260,10 @@ impl<'a> Members<'a> {
         }))
     }
 
-    /// After the closing brace: only whitespace may follow.
+    /// After the closing brace at `brace`: only whitespace may follow.
+    #[inline(always)]
     fn close(&mut self, brace: usize) -> Option<Result<Member<'a>, WalkError>> {
-        let after = skip_ws(self.text, brace + 1);
+        let after = ws(self.text, brace + 1);
         if after != self.text.len() {
             return self.fail(after, "data after the object");
         }
@@ -237,37 +275,23 @@ impl<'a> Members<'a> {
 impl<'a> Iterator for Members<'a> {
     type Item = Result<Member<'a>, WalkError>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let t = self.text;
-        match self.state {
-            State::Done => None,
-            State::Open => {
-                let p = skip_ws(t, 0);
-                if t.get(p) != Some(&b'{') {
-                    return self.fail(p, "expected an object");
+        let p = ws(t, self.pos);
+        match (self.state, t.get(p)) {
+            (State::Done, _) => None,
+            (State::Open, Some(b'{')) => {
+                let first = ws(t, p + 1);
+                if t.get(first) == Some(&b'}') {
+                    return self.close(first);
                 }
-                self.pos = p + 1;
-                self.state = State::First;
-                self.next()
+                self.member(first)
             }
-            State::First => {
-                let p = skip_ws(t, self.pos);
-                if t.get(p) == Some(&b'}') {
-                    return self.close(p);
-                }
-                self.member()
-            }
-            State::Next => {
-                let p = skip_ws(t, self.pos);
-                match t.get(p) {
-                    Some(b',') => {
-                        self.pos = p + 1;
-                        self.member()
-                    }
-                    Some(b'}') => self.close(p),
-                    _ => self.fail(p, "expected ',' or '}'"),
-                }
-            }
+            (State::Open, _) => self.fail(p, "expected an object"),
+            (State::Next, Some(b',')) => self.member(p + 1),
+            (State::Next, Some(b'}')) => self.close(p),
+            (State::Next, _) => self.fail(p, "expected ',' or '}'"),
         }
     }
 }
@@ -387,5 +411,59 @@ mod tests {
         assert_eq!(m[1].plain_name(), None);
         assert_eq!(m[1].name().unwrap(), "\n");
         assert_eq!(decode_string(b"1"), None);
+    }
+
+    #[test]
+    fn raw_names_are_the_bytes_of_escape_free_keys_only() {
+        let text = r#"{"k":1,"\n":2,"a\"":3,"é":4,"":5}"#;
+        for m in [members(text.as_bytes()), members_of_valid(text.as_bytes())] {
+            let m = m.collect::<Result<Vec<_>, _>>().unwrap();
+            let raw: Vec<_> = m.iter().map(Member::raw_name).collect();
+            let e = "é".as_bytes();
+            assert_eq!(raw, [Some(&b"k"[..]), None, None, Some(e), Some(&b""[..])]);
+            assert_eq!(m[2].name().unwrap(), "a\"");
+        }
+    }
+
+    #[test]
+    fn the_walk_of_valid_text_skips_whitespace_anywhere() {
+        let text = "\t{\n \"a\" :\r\n[ 1 , \"x\" ]\n,\t\"b\":\ttrue \n,\"c\"\n:\n-2.5e3\n}\n ";
+        let fast: Vec<_> = members_of_valid(text.as_bytes()).collect();
+        assert_eq!(fast, members(text.as_bytes()).collect::<Vec<_>>());
+        let values: Vec<_> = fast.iter().map(|m| m.as_ref().unwrap().value).collect();
+        assert_eq!(values, [&b"[ 1 , \"x\" ]"[..], b"true", b"-2.5e3"]);
+    }
+
+    #[test]
+    fn duplicate_keys_are_all_walked_in_order() {
+        let got = walk(r#"{"a":1,"a":2,"b":3,"a":4}"#).unwrap();
+        let keys: Vec<_> = got.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
+        assert_eq!(keys, ["a=1", "a=2", "b=3", "a=4"]);
+    }
+
+    #[test]
+    fn every_truncation_of_an_object_ends_the_walk_of_valid_text_with_an_error() {
+        let text = br#"{"a":[1,{"x":"}\"]"}],"b\u0021":-1.5,"c":{},"d":"q\\"}"#;
+        assert!(members_of_valid(text).all(|m| m.is_ok()));
+        for end in 0..text.len() {
+            let cut = &text[..end];
+            let got: Vec<_> = members_of_valid(cut).collect();
+            assert!(
+                got.last().is_some_and(Result::is_err),
+                "{:?}",
+                String::from_utf8_lossy(cut)
+            );
+            let err = got.last().unwrap().as_ref().unwrap_err();
+            assert!(err.offset <= cut.len());
+        }
+    }
+
+    #[test]
+    fn non_objects_end_the_walk_of_valid_text_at_once() {
+        for text in ["[1,2]", "\"s\"", "1", "null", " ", "}"] {
+            let got: Vec<_> = members_of_valid(text.as_bytes()).collect();
+            assert_eq!(got.len(), 1, "{text}");
+            assert!(got[0].is_err(), "{text}");
+        }
     }
 }
