@@ -156,6 +156,12 @@ pub fn read_next(
             cur.pos = format::next_lap(cur.pos, ring);
             continue;
         }
+        if let Some(pos) = indexed_at_another_pos(region, view, cur) {
+            // After a power cut the cursor can stand on a stale frame of its seq (a batch cut short,
+            // left where the committed frames' pages were lost); the index knows the committed one.
+            cur.pos = pos;
+            continue;
+        }
         match copy_frame(region, cur, view, &hdr, room, buf) {
             Ok(len) => {
                 if let Some(step) = lap_check(region, cur, view)? {
@@ -224,6 +230,18 @@ fn copy_frame(
     Ok(len)
 }
 
+/// The position the index gives for `cur.seq`, when it is not `cur.pos` and a frame of that seq
+/// verifies there. Never the case outside damage (a committed frame's index entry points at it), so
+/// the cost in the read loop is one index load and a compare.
+fn indexed_at_another_pos(region: &Region, view: &View, cur: &Cursor) -> Option<u64> {
+    let (s, p) = region.index_get(cur.seq);
+    if s != cur.seq || p == cur.pos {
+        return None;
+    }
+    let c = locate_indexed(region, view, cur.seq)?;
+    (c.pos != cur.pos && verifies(region, view, &c)).then_some(c.pos)
+}
+
 /// Upper bound of a tag section's size: a length byte and up to 255 bytes per tag.
 fn tags_section_max(count: u16) -> usize {
     count as usize * 256
@@ -287,12 +305,8 @@ pub fn skip_corrupt(region: &Region, cur: &mut Cursor, view: &mut View) -> Resul
 /// scan finds, or an earlier message the index locates and verifies (whichever has the lower seq).
 /// Shared by readers ([`skip_corrupt`]) and by the writer's eviction over a damaged tail.
 ///
-/// Where the scanned frame's chain and the index disagree, the index wins (when it locates a frame that
-/// verifies): the scan can meet whole frames of a batch cut short, left in a wrap gap whose marker (and
-/// the frames before it) a power cut did not keep, while the committed frames of those seqs start the
-/// next lap. A flushed message's index entry was made durable with it (and an entry is only ever
-/// replaced by a later seq's), so the index points at the flushed frame; the stale frames before the
-/// first disagreement are skipped (no `flush` covered them: a flushed one would be in the index).
+/// At the scanned frame's own seq the index wins too, as it does at every seq of a read
+/// ([`read_next`]): see [`indexed_at_another_pos`].
 pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Cursor> {
     let scanned = scan_resync(region, view, pos, start, view.state.next_seq);
     let Some(found) = scanned else {
@@ -300,39 +314,8 @@ pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Curs
     };
     (start..found.seq)
         .find_map(|seq| locate_indexed(region, view, seq))
-        .or_else(|| indexed_elsewhere(region, view, found))
+        .or_else(|| locate_indexed(region, view, found.seq).filter(|c| verifies(region, view, c)))
         .or(scanned)
-}
-
-/// Follows the chain of verified frames from `from` (over wrap markers, for one batch and one frame
-/// at most) and returns the first of its seqs that the index locates at another position where a frame
-/// of that seq verifies.
-fn indexed_elsewhere(region: &Region, view: &View, from: Cursor) -> Option<Cursor> {
-    let ring = region.geometry().ring_size;
-    let mut cur = from;
-    let mut buf = FrameBuf::default();
-    for _ in 0..=crate::limits::BATCH_MESSAGES_MAX {
-        if cur.pos >= view.state.head_pos || cur.seq >= view.state.next_seq {
-            return None;
-        }
-        let room = ring - cur.pos % ring;
-        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
-        let n = FRAME_HEADER_BYTES.min(room) as usize;
-        region.ring_read(cur.pos, hdr.get_mut(..n).unwrap_or(&mut []));
-        if format::le_u32(&hdr, 0) == Some(MARK_WRAP) {
-            cur.pos = format::next_lap(cur.pos, ring);
-            continue;
-        }
-        let len = copy_frame(region, &cur, view, &hdr, room, &mut buf).ok()?;
-        if let Some(c) = locate_indexed(region, view, cur.seq) {
-            if c.pos != cur.pos && verifies(region, view, &c) {
-                return Some(c);
-            }
-        }
-        cur.seq += 1;
-        cur.pos += len;
-    }
-    None
 }
 
 /// Whether the frame at `cur` is `cur.seq`'s and verifies (header, range and checksum).
@@ -359,7 +342,7 @@ fn verifies(region: &Region, view: &View, cur: &Cursor) -> bool {
 /// earlier); the scan jumps gaps at their marker. Residual risk, accepted: with that marker damaged or
 /// lost too, a cut frame whose chain meets the next lap's first frame with the next seq, or meets bytes
 /// a power cut did not keep, passes the check.
-/// ([`resync`] then still prefers the index's frames of that chain, so a flushed one is not passed over.)
+/// ([`read_next`] then still prefers the index's frame of each seq, so a flushed one is not passed over.)
 pub fn scan_resync(
     region: &Region,
     view: &View,
