@@ -327,6 +327,49 @@ describe('an open server', () => {
     await shot(page, 'gap-phone', PHONE, false);
     assert.deepEqual(errors, []);
   }));
+
+  test('a late answer to an older info request does not replace the stats shown', () => onPage('stale-info', async (page) => {
+    cli(dir, ['pool', 'create', 'stale']);
+    cli(dir, ['poke', 'stale', '{"n":1}']);
+    const errors = watchErrors(page);
+    // Info answers are held here: `hold` keeps the next one (answered by the server now, handed to the
+    // page later); `freeze` keeps every one after it, so nothing newer can cover up a stale answer.
+    let hold = false;
+    let freeze = false;
+    let held = null;
+    let gotHeld;
+    const heldReady = new Promise((resolve) => { gotHeld = resolve; });
+    await page.route('**/v0/pools/stale/info', async (route) => {
+      if (freeze) return;
+      if (hold && !held) {
+        held = { route, response: await route.fetch() };
+        gotHeld();
+        return;
+      }
+      await route.continue();
+    });
+    const stats = page.locator('#pool-stats');
+    await page.goto(`${server.url}/ui/pools/stale`);
+    await expectSeqs(page, ['#1']);
+    await page.locator('#pool-stats', { hasText: /^1 message ·/ }).waitFor({ timeout: SETTLE_MS });
+    hold = true;
+    await Promise.race([heldReady, page.waitForTimeout(SETTLE_MS)]);
+    assert.ok(held, 'the page asked for no pool info');
+    cli(dir, ['poke', 'stale', '{"n":2}']);
+    await expectSeqs(page, ['#2', '#1']);
+    await page.locator('#pool-stats', { hasText: /^2 messages ·/ }).waitFor({ timeout: SETTLE_MS });
+    freeze = true;
+    const finished = page.waitForEvent('requestfinished', {
+      predicate: (r) => r === held.route.request(), timeout: SETTLE_MS,
+    });
+    await held.route.fulfill({ response: held.response });
+    await finished;
+    // The page reads the body and would show it within a few tasks and a frame.
+    await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 50); }));
+    await nextFrame(page);
+    assert.match(await stats.textContent(), /^2 messages ·/);
+    assert.deepEqual(errors, []);
+  }));
 });
 
 describe('a server with a token', () => {
