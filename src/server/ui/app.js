@@ -329,6 +329,8 @@ const view = {
   gen: 0, // bumped when the view starts over: lines of an older stream are ignored
   renderQueued: false,
   statsTimer: null,
+  infoAsked: 0, // pool info requests started
+  infoShown: 0, // the request whose answer the stats line shows: an older answer is not shown
 };
 
 const poolPath = (what) => `/v0/pools/${encodeURIComponent(view.name)}/${what}`;
@@ -413,9 +415,17 @@ async function readLines(body, gen) {
   // A line cut by the end of the stream is not trusted: the resume seq covers it.
 }
 
-/** Pool info, shown as the stats line. */
+/**
+ * Pool info, shown as the stats line. Requests overlap (the 2 s refresh, after messages, before each
+ * connection) and may be answered out of order: an answer to a request older than the one shown is
+ * returned to its caller but not shown.
+ */
 async function poolInfo() {
+  view.infoAsked += 1;
+  const asked = view.infoAsked;
   const { pool } = await (await api(poolPath('info'))).json();
+  if (asked < view.infoShown) return pool;
+  view.infoShown = asked;
   const b = pool.bounds || {};
   const parts = [plural(pool.message_count ?? 0, 'message')];
   if (b.oldest) parts.push(`#${b.oldest}–#${b.newest}`);
