@@ -156,13 +156,14 @@ pub fn read_next(
             cur.pos = format::next_lap(cur.pos, ring);
             continue;
         }
-        if let Some(pos) = indexed_at_another_pos(region, view, cur) {
-            // After a power cut the cursor can stand on a stale frame of its seq (a batch cut short,
-            // left where the committed frames' pages were lost); the index knows the committed one.
-            cur.pos = pos;
-            continue;
-        }
         match copy_frame(region, cur, view, &hdr, room, buf) {
+            Ok(_) if let Some(pos) = indexed_at_another_pos(region, view, cur) => {
+                // After a power cut the cursor can stand on a whole stale frame of its seq (a batch
+                // cut short, left where the committed frames' pages were lost); the index knows the
+                // committed one. (Bytes that do not verify are reported as `Corrupt` below instead.)
+                cur.pos = pos;
+                continue;
+            }
             Ok(len) => {
                 if let Some(step) = lap_check(region, cur, view)? {
                     return Ok(step);
