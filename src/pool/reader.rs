@@ -145,10 +145,7 @@ pub fn read_next(
         if cur.seq < view.state.oldest_seq {
             return Ok(lapped(cur, view));
         }
-        let room = ring - cur.pos % ring;
-        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
-        let n = FRAME_HEADER_BYTES.min(room) as usize;
-        region.ring_read(cur.pos, hdr.get_mut(..n).unwrap_or(&mut []));
+        let (hdr, room) = header_bytes(region, cur.pos);
         if format::le_u32(&hdr, 0) == Some(MARK_WRAP) && cur.pos < view.state.head_pos {
             if let Some(step) = lap_check(region, cur, view)? {
                 return Ok(step);
@@ -240,7 +237,7 @@ fn indexed_at_another_pos(region: &Region, view: &View, cur: &Cursor) -> Option<
         return None;
     }
     let c = locate_indexed(region, view, cur.seq)?;
-    (c.pos != cur.pos && verifies(region, view, &c)).then_some(c.pos)
+    verifies(region, view, &c).then_some(c.pos)
 }
 
 /// Upper bound of a tag section's size: a length byte and up to 255 bytes per tag.
@@ -321,12 +318,19 @@ pub fn resync(region: &Region, view: &View, pos: u64, start: u64) -> Option<Curs
 
 /// Whether the frame at `cur` is `cur.seq`'s and verifies (header, range and checksum).
 fn verifies(region: &Region, view: &View, cur: &Cursor) -> bool {
-    let ring = region.geometry().ring_size;
-    let room = ring - cur.pos % ring;
+    let (hdr, room) = header_bytes(region, cur.pos);
+    copy_frame(region, cur, view, &hdr, room, &mut FrameBuf::default()).is_ok()
+}
+
+/// The frame-header bytes at logical `pos` (zero past the ring end: a header never wraps) and the
+/// room left before the ring end.
+#[inline]
+fn header_bytes(region: &Region, pos: u64) -> ([u8; FRAME_HEADER_BYTES as usize], u64) {
+    let room = region.geometry().ring_size - pos % region.geometry().ring_size;
     let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
     let n = FRAME_HEADER_BYTES.min(room) as usize;
-    region.ring_read(cur.pos, hdr.get_mut(..n).unwrap_or(&mut []));
-    copy_frame(region, cur, view, &hdr, room, &mut FrameBuf::default()).is_ok()
+    region.ring_read(pos, hdr.get_mut(..n).unwrap_or(&mut []));
+    (hdr, room)
 }
 
 /// Scans forward from `pos` (8 bytes at a time, jumping wrap markers) for the first frame that fully
@@ -372,10 +376,7 @@ fn scan_pass(
     let mut p = pos.checked_add(format::FRAME_ALIGN - 1)? & !(format::FRAME_ALIGN - 1);
     let mut buf = FrameBuf::default();
     while p < st.head_pos {
-        let room = ring - p % ring;
-        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
-        let n = FRAME_HEADER_BYTES.min(room) as usize;
-        region.ring_read(p, hdr.get_mut(..n).unwrap_or(&mut []));
+        let (hdr, room) = header_bytes(region, p);
         let h = FrameHeader::decode(&hdr)?;
         if h.mark == MARK_WRAP {
             p = format::next_lap(p, ring);
@@ -410,10 +411,7 @@ fn chain_holds(region: &Region, view: &View, mut seq: u64, mut pos: u64) -> bool
         if pos >= st.head_pos {
             return pos == st.head_pos && seq == st.next_seq;
         }
-        let room = ring - pos % ring;
-        let mut hdr = [0u8; FRAME_HEADER_BYTES as usize];
-        let n = FRAME_HEADER_BYTES.min(room) as usize;
-        region.ring_read(pos, hdr.get_mut(..n).unwrap_or(&mut []));
+        let (hdr, room) = header_bytes(region, pos);
         let Some(h) = FrameHeader::decode(&hdr) else {
             return true;
         };
